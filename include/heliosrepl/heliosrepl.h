@@ -1,0 +1,14 @@
+/*
+ * heliosrepl/heliosrepl.h - the umbrella header of libheliosrepl.
+ *
+ * Include this one header; it pulls in every module's header. Link with
+ * `pkg-config --cflags --libs heliosrepl` or CMake's find_package(heliosrepl).
+ */
+#ifndef HELIOSREPL_H
+#define HELIOSREPL_H
+
+#include <heliosrepl/version.h>
+#include <heliosrepl/export.h>
+#include <heliosrepl/core.h>
+
+#endif /* HELIOSREPL_H */
