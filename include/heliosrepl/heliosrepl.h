@@ -10,5 +10,7 @@
 #include <heliosrepl/version.h>
 #include <heliosrepl/export.h>
 #include <heliosrepl/core.h>
+#include <heliosrepl/batch.h>
+#include <heliosrepl/codec.h>
 
 #endif /* HELIOSREPL_H */

@@ -1,0 +1,3 @@
+module heliosrepl.dev/go
+
+go 1.19

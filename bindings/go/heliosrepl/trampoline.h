@@ -1,0 +1,26 @@
+/*
+ * trampoline.h - C side of the Go callbacks (see callbacks.go).
+ *
+ * The library calls these static C functions, which forward to the
+ * //export'ed Go functions with the env's cgo.Handle as a uintptr_t.
+ */
+#ifndef HELIOSREPL_GO_TRAMPOLINE_H
+#define HELIOSREPL_GO_TRAMPOLINE_H
+
+#include <stdint.h>
+
+#include <heliosrepl/heliosrepl.h>
+
+/*
+ * hr_env_set_clock with the Go clock of handle `ctx`. A zero `monotonic` or
+ * `wall` leaves that function NULL, which the library rejects (HR_EINVAL).
+ */
+int hrgo_env_set_clock(hr_env *env, uintptr_t ctx, int monotonic, int wall);
+
+/* hr_env_set_log with the Go log sink of `ctx`, or NULL when !enabled. */
+int hrgo_env_set_log(hr_env *env, uintptr_t ctx, int enabled, int min_level);
+
+/* Calls the log trampoline directly; the tests use it (no core call logs). */
+void hrgo_log_through_trampoline(uintptr_t ctx, int level, const char *message);
+
+#endif

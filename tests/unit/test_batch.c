@@ -1,0 +1,219 @@
+/* test_batch.c - hr_batch: schema, appends, getters, equality, raw size. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <heliosrepl/heliosrepl.h>
+
+#include "failing_allocator.h"
+
+static hr_env *env;
+
+static void setup(void)
+{
+    ck_assert_int_eq(hr_env_new(&env, NULL), HR_OK);
+}
+
+static void teardown(void)
+{
+    hr_env_free(env);
+}
+
+START_TEST(columns_then_values)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    ck_assert_int_eq(hr_batch_set_relation(b, "public", "orders"), HR_OK);
+    ck_assert_int_eq(hr_batch_add_column(b, "", HR_OID_TEXT, 1), HR_EINVAL);
+    ck_assert_int_eq(hr_batch_add_column(b, "id", HR_OID_INT8, 0), 0);
+    ck_assert_int_eq(hr_batch_add_column(b, "note", HR_OID_TEXT, 1), 1);
+    ck_assert_int_eq(hr_batch_add_column(b, "price", HR_OID_FLOAT8, 1), 2);
+    ck_assert_int_eq(hr_batch_append_int64(b, 0, 7), HR_OK);
+    ck_assert_int_eq(hr_batch_rows(b), 0); /* row incomplete */
+    ck_assert_int_eq(hr_batch_append_bytes(b, 1, "hi", 2), HR_OK);
+    ck_assert_int_eq(hr_batch_append_float8(b, 2, -0.0), HR_OK);
+    ck_assert_int_eq(hr_batch_rows(b), 1);
+    ck_assert_int_eq(hr_batch_add_column(b, "late", HR_OID_INT4, 0), HR_ESTATE);
+    ck_assert_int_eq(hr_batch_append_int64(b, 0, 8), HR_OK);
+    ck_assert_int_eq(hr_batch_append_null(b, 1), HR_OK);
+    ck_assert_int_eq(hr_batch_append_unchanged_toast(b, 2), HR_OK);
+    ck_assert_int_eq(hr_batch_rows(b), 2);
+
+    ck_assert_str_eq(hr_batch_schema_name(b), "public");
+    ck_assert_str_eq(hr_batch_table_name(b), "orders");
+    ck_assert_str_eq(hr_batch_column_name(b, 1), "note");
+    ck_assert_uint_eq(hr_batch_column_type(b, 2), HR_OID_FLOAT8);
+    ck_assert_int_eq(hr_batch_column_nullable(b, 0), 0);
+    ck_assert_ptr_null(hr_batch_column_name(b, 3));
+
+    int64_t i;
+    const uint8_t *p;
+    size_t len;
+    double d;
+    ck_assert_int_eq(hr_batch_get_int64(b, 0, 1, &i), HR_OK);
+    ck_assert_int_eq(i, 8);
+    ck_assert_int_eq(hr_batch_get_bytes(b, 1, 0, &p, &len), HR_OK);
+    ck_assert_int_eq(len, 2);
+    ck_assert_int_eq(memcmp(p, "hi", 2), 0);
+    ck_assert_int_eq(hr_batch_get_float8(b, 2, 0, &d), HR_OK);
+    ck_assert(signbit(d) && d == 0.0);
+    ck_assert_int_eq(hr_batch_value_state(b, 1, 1), HR_VALUE_NULL);
+    ck_assert_int_eq(hr_batch_value_state(b, 2, 1), HR_VALUE_UNCHANGED_TOAST);
+    ck_assert_int_eq(hr_batch_get_bytes(b, 1, 1, &p, &len), HR_ENOTFOUND);
+    ck_assert_int_eq(hr_batch_get_float8(b, 2, 1, &d), HR_ENOTFOUND);
+    ck_assert_int_eq(hr_batch_value_state(b, 0, 2), HR_EINVAL);
+    hr_batch_free(b);
+}
+END_TEST
+
+START_TEST(type_and_range_checks)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    ck_assert_int_eq(hr_batch_add_column(b, "small", HR_OID_INT2, 0), 0);
+    ck_assert_int_eq(hr_batch_add_column(b, "flag", HR_OID_BOOL, 0), 1);
+    ck_assert_int_eq(hr_batch_add_column(b, "day", HR_OID_DATE, 1), 2);
+    ck_assert_int_eq(hr_batch_append_int64(b, 0, 40000), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_batch_errmsg(b), "out of range"));
+    ck_assert_int_eq(hr_batch_append_int64(b, 0, -32768), HR_OK);
+    ck_assert_int_eq(hr_batch_append_bytes(b, 0, "x", 1), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_batch_errmsg(b), "\"small\""));
+    ck_assert_int_eq(hr_batch_append_null(b, 1), HR_EINVAL); /* NOT NULL */
+    ck_assert_int_eq(hr_batch_append_bool(b, 1, 5), HR_OK);
+    ck_assert_int_eq(hr_batch_append_int64(b, 2, (int64_t)INT32_MAX + 1), HR_EINVAL);
+    ck_assert_int_eq(hr_batch_append_int64(b, 9, 1), HR_EINVAL);
+    ck_assert_int_eq(hr_batch_append_bytes(b, 9, NULL, 0), HR_EINVAL);
+    int v;
+    ck_assert_int_eq(hr_batch_get_bool(b, 1, 0, &v), HR_OK);
+    ck_assert_int_eq(v, 1);
+    int64_t i;
+    ck_assert_int_eq(hr_batch_get_int64(b, 1, 0, &i), HR_EINVAL); /* bool col */
+    hr_batch_free(b);
+}
+END_TEST
+
+START_TEST(unknown_types_hold_text)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    ck_assert_int_eq(hr_batch_add_column(b, "range", 3904 /* int4range */, 0), 0);
+    ck_assert_int_eq(hr_batch_append_bytes(b, 0, "[1,5)", 5), HR_OK);
+    ck_assert_int_eq(hr_batch_append_int64(b, 0, 1), HR_EINVAL);
+    hr_batch_free(b);
+}
+END_TEST
+
+START_TEST(equality_is_bitwise)
+{
+    hr_batch *a, *b;
+    ck_assert_int_eq(hr_batch_new(env, &a), HR_OK);
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    hr_batch *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(hr_batch_add_column(both[k], "f", HR_OID_FLOAT8, 1), 0);
+        ck_assert_int_eq(hr_batch_append_float8(both[k], 0, NAN), HR_OK);
+    }
+    ck_assert(hr_batch_equal(a, b));
+    ck_assert_int_eq(hr_batch_append_float8(a, 0, 0.0), HR_OK);
+    ck_assert_int_eq(hr_batch_append_float8(b, 0, -0.0), HR_OK);
+    ck_assert(!hr_batch_equal(a, b));
+    hr_batch_clear_rows(a);
+    hr_batch_clear_rows(b);
+    ck_assert(hr_batch_equal(a, b));
+    ck_assert_int_eq(hr_batch_append_null(a, 0), HR_OK);
+    ck_assert_int_eq(hr_batch_append_unchanged_toast(b, 0), HR_OK);
+    ck_assert(!hr_batch_equal(a, b)); /* TOAST marker is not NULL */
+    ck_assert(!hr_batch_equal(a, NULL));
+    hr_batch_free(a);
+    hr_batch_free(b);
+}
+END_TEST
+
+START_TEST(raw_size_counts_type_widths)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    hr_batch_add_column(b, "a", HR_OID_INT4, 1);
+    hr_batch_add_column(b, "t", HR_OID_TEXT, 1);
+    hr_batch_add_column(b, "u", HR_OID_UUID, 0);
+    static const uint8_t uuid[16] = {1};
+    for (int r = 0; r < 3; r++) {
+        ck_assert_int_eq(hr_batch_append_int64(b, 0, r), HR_OK);
+        ck_assert_int_eq(hr_batch_append_bytes(b, 1, "abcd", 4), HR_OK);
+        ck_assert_int_eq(hr_batch_append_uuid(b, 2, uuid), HR_OK);
+    }
+    hr_batch_append_null(b, 0);
+    hr_batch_append_null(b, 1);
+    hr_batch_append_uuid(b, 2, uuid);
+    /* 3*4 + 1 | 3*4 + 1 | 4*16 */
+    ck_assert_uint_eq(hr_batch_raw_size(b), 13 + 13 + 64);
+    hr_batch_free(b);
+}
+END_TEST
+
+typedef struct build_state {
+    hr_batch *b;
+} build_state;
+
+static int build_op(hr_env *e, void *state)
+{
+    build_state *s = state;
+    int rc = hr_batch_new(e, &s->b);
+    if (rc != HR_OK)
+        return rc;
+    if ((rc = hr_batch_set_relation(s->b, "s", "t")) != HR_OK)
+        return rc;
+    if ((rc = hr_batch_add_column(s->b, "id", HR_OID_INT8, 0)) < 0)
+        return rc;
+    if ((rc = hr_batch_add_column(s->b, "body", HR_OID_JSONB, 1)) < 0)
+        return rc;
+    for (int r = 0; r < 300; r++) {
+        if ((rc = hr_batch_append_int64(s->b, 0, r)) != HR_OK)
+            return rc;
+        if ((rc = hr_batch_append_bytes(s->b, 1, "{\"k\": 1}", 8)) != HR_OK)
+            return rc;
+    }
+    return HR_OK;
+}
+
+static void build_cleanup(void *state)
+{
+    build_state *s = state;
+    hr_batch_free(s->b);
+    s->b = NULL;
+}
+
+START_TEST(every_allocation_failure_is_enomem)
+{
+    build_state s = {0};
+    char why[160] = "";
+    long points = failing_allocator_sweep(build_op, build_cleanup, &s, why,
+                                          sizeof why);
+    ck_assert_msg(points > 5, "sweep: %ld (%s)", points, why);
+}
+END_TEST
+
+static Suite *batch_suite(void)
+{
+    Suite *s = suite_create("batch");
+    TCase *tc = tcase_create("batch");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, columns_then_values);
+    tcase_add_test(tc, type_and_range_checks);
+    tcase_add_test(tc, unknown_types_hold_text);
+    tcase_add_test(tc, equality_is_bitwise);
+    tcase_add_test(tc, raw_size_counts_type_widths);
+    tcase_add_test(tc, every_allocation_failure_is_enomem);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(batch_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
