@@ -111,7 +111,7 @@ static int append_special(hr_batch *b, int col, hr_value_state state)
     if (state == HR_VALUE_NULL && !c->nullable)
         return hr__fail(&b->error, HR_EINVAL,
                         "NULL in column \"%s\", which is NOT NULL", c->name);
-    size_t cell;
+    size_t cell = 0;
     return push_cell(b, c, state, 0, &cell);
 }
 
@@ -131,7 +131,7 @@ static int append_fixed(hr_batch *b, int col, int storage, const char *what,
     hr__column *c = writable_column(b, col, storage, what);
     if (!c)
         return HR_EINVAL;
-    size_t cell;
+    size_t cell = 0;
     int rc = push_cell(b, c, HR_VALUE_PRESENT, 0, &cell);
     if (rc == HR_OK)
         memcpy(c->values + cell * c->width, value, c->width);
@@ -182,7 +182,7 @@ HR_API int hr_batch_append_bytes(hr_batch *b, int col, const void *data,
         return HR_EINVAL;
     if (len && !data)
         return hr__fail(&b->error, HR_EINVAL, "NULL data with length %zu", len);
-    size_t cell;
+    size_t cell = 0;
     int rc = push_cell(b, c, HR_VALUE_PRESENT, len, &cell);
     if (rc == HR_OK && len) {
         memcpy(c->heap + c->heap_len, data, len);
