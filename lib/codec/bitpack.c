@@ -78,6 +78,7 @@ static HR__ALWAYS_INLINE void unpack_groups(const uint8_t *p, uint64_t *out,
 static void unpack_dispatch(const uint8_t *p, uint64_t *out, size_t groups,
                             unsigned w)
 {
+    /* clang-format off */
     switch (w) {
         HR__UNPACK_CASE(1) HR__UNPACK_CASE(2) HR__UNPACK_CASE(3)
         HR__UNPACK_CASE(4) HR__UNPACK_CASE(5) HR__UNPACK_CASE(6)
@@ -103,6 +104,7 @@ static void unpack_dispatch(const uint8_t *p, uint64_t *out, size_t groups,
     default:
         assert(0 && "width out of range");
     }
+    /* clang-format on */
 }
 
 #undef HR__UNPACK_CASE

@@ -24,6 +24,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "bitpack.h"
 #include "intcodec.h"
 
 /* Digits must mean the same value on every host: IEEE arithmetic in the
@@ -33,7 +34,7 @@
 #endif
 
 static const double f64_pow10[HR__F64_MAX_EXP + 1] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
 static const float f32_pow10[HR__F32_MAX_EXP + 1] = {
@@ -62,7 +63,7 @@ static inline int in_window(int64_t d, const alp_params *p)
     return ((uint64_t)d ^ SIGN_BIT) - p->lo <= p->hi - p->lo;
 }
 
-/* ---- per-type kernels ---------------------------------------------------- */
+/* ---- per-type kernels ---- */
 
 static inline double f64_from_digit(int64_t d, unsigned e, unsigned f)
 {
@@ -146,46 +147,61 @@ static void fill_leading(int64_t *d, size_t n, const size_t *exc, size_t x)
         d[i] = d[k];
 }
 
-/* Digits of all values; exception positions into exc[0..max_exc]. Returns
- * the exception count, max_exc + 1 meaning "too many" (d is then partial). */
+/*
+ * Digits of all values; exception positions into exc[0..max_exc]. Returns
+ * the exception count, max_exc + 1 meaning "too many" (d is then partial).
+ *
+ * f is almost always 0; calling the inlined loop with a literal 0 lets the
+ * compiler drop the multiply and divide by 10^0 = 1, which are exact, so the
+ * digits are the same either way.
+ */
+#define HR__ALP_DIGITS_LOOP(T, digit_fn)                                       \
+    do {                                                                       \
+        const T *const v = values;                                             \
+        size_t x = 0;                                                          \
+        int64_t last = 0;                                                      \
+        for (size_t i = 0; i < n; i++) {                                       \
+            if (digit_fn(v[i], p->e, f, &d[i]) && in_window(d[i], p)) {        \
+                last = d[i];                                                   \
+            } else {                                                           \
+                if (x == max_exc)                                              \
+                    return max_exc + 1;                                        \
+                exc[x++] = i;                                                  \
+                d[i] = last;                                                   \
+            }                                                                  \
+        }                                                                      \
+        fill_leading(d, n, exc, x);                                            \
+        return x;                                                              \
+    } while (0)
+
+static inline size_t f64_digits_f(const void *values, size_t n,
+                                  const alp_params *p, const unsigned f,
+                                  int64_t *d, size_t *exc, size_t max_exc)
+{
+    HR__ALP_DIGITS_LOOP(double, f64_digit);
+}
+
+static inline size_t f32_digits_f(const void *values, size_t n,
+                                  const alp_params *p, const unsigned f,
+                                  int64_t *d, size_t *exc, size_t max_exc)
+{
+    HR__ALP_DIGITS_LOOP(float, f32_digit);
+}
+
+#undef HR__ALP_DIGITS_LOOP
+
 static size_t f64_digits(const void *values, size_t n, const alp_params *p,
                          int64_t *d, size_t *exc, size_t max_exc)
 {
-    const double *const v = values;
-    size_t x = 0;
-    int64_t last = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (f64_digit(v[i], p->e, p->f, &d[i]) && in_window(d[i], p)) {
-            last = d[i];
-        } else {
-            if (x == max_exc)
-                return max_exc + 1;
-            exc[x++] = i;
-            d[i] = last;
-        }
-    }
-    fill_leading(d, n, exc, x);
-    return x;
+    return p->f == 0 ? f64_digits_f(values, n, p, 0, d, exc, max_exc)
+                     : f64_digits_f(values, n, p, p->f, d, exc, max_exc);
 }
 
 static size_t f32_digits(const void *values, size_t n, const alp_params *p,
                          int64_t *d, size_t *exc, size_t max_exc)
 {
-    const float *const v = values;
-    size_t x = 0;
-    int64_t last = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (f32_digit(v[i], p->e, p->f, &d[i]) && in_window(d[i], p)) {
-            last = d[i];
-        } else {
-            if (x == max_exc)
-                return max_exc + 1;
-            exc[x++] = i;
-            d[i] = last;
-        }
-    }
-    fill_leading(d, n, exc, x);
-    return x;
+    return p->f == 0 ? f32_digits_f(values, n, p, 0, d, exc, max_exc)
+                     : f32_digits_f(values, n, p, p->f, d, exc, max_exc);
 }
 
 static int f64_try(const void *values, size_t i, unsigned e, unsigned f,
@@ -200,28 +216,38 @@ static int f32_try(const void *values, size_t i, unsigned e, unsigned f,
     return f32_digit(((const float *)values)[i], e, f, d);
 }
 
+/* The decoder's loops, with f = 0 split out as in the digits loops. */
 static void f64_from_digits(void *values, const int64_t *d, size_t n,
                             unsigned e, unsigned f)
 {
     double *const v = values;
-    for (size_t i = 0; i < n; i++)
-        v[i] = f64_from_digit(d[i], e, f);
+    if (f == 0) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = f64_from_digit(d[i], e, 0);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            v[i] = f64_from_digit(d[i], e, f);
+    }
 }
 
 static void f32_from_digits(void *values, const int64_t *d, size_t n,
                             unsigned e, unsigned f)
 {
     float *const v = values;
-    for (size_t i = 0; i < n; i++)
-        v[i] = f32_from_digit(d[i], e, f);
+    if (f == 0) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = f32_from_digit(d[i], e, 0);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            v[i] = f32_from_digit(d[i], e, f);
+    }
 }
 
 /* What the type-independent ALP code needs to know about a float type. */
 typedef struct alp_type {
     unsigned max_exp;
     size_t raw; /* bytes per value */
-    int (*try_one)(const void *v, size_t i, unsigned e, unsigned f,
-                   int64_t *d);
+    int (*try_one)(const void *v, size_t i, unsigned e, unsigned f, int64_t *d);
     size_t (*digits)(const void *v, size_t n, const alp_params *p, int64_t *d,
                      size_t *exc, size_t max_exc);
     void (*from_digits)(void *v, const int64_t *d, size_t n, unsigned e,
@@ -233,7 +259,7 @@ static const alp_type alp_f64 = {HR__F64_MAX_EXP, sizeof(double), f64_try,
 static const alp_type alp_f32 = {HR__F32_MAX_EXP, sizeof(float), f32_try,
                                  f32_digits, f32_from_digits};
 
-/* ---- choosing (e, f) ------------------------------------------------------ */
+/* ---- choosing (e, f) ---- */
 
 /*
  * The smallest e that makes value i round-trip (a larger one works too, with
@@ -261,8 +287,8 @@ static int sample_params(const alp_type *t, const void *v, size_t i,
 
 /* Estimated bits for the samples under p: FOR width of the digits, plus the
  * raw value and a gap byte per exception. Sets p's window. */
-static uint64_t sample_cost(const alp_type *t, const void *v,
-                            const size_t *idx, size_t m, alp_params *p)
+static uint64_t sample_cost(const alp_type *t, const void *v, const size_t *idx,
+                            size_t m, alp_params *p)
 {
     uint64_t lo = UINT64_MAX, hi = 0;
     size_t good = 0;
@@ -280,7 +306,7 @@ static uint64_t sample_cost(const alp_type *t, const void *v,
         return UINT64_MAX;
     }
     const uint64_t range = hi - lo;
-    const unsigned width = range ? 64u - (unsigned)__builtin_clzll(range) : 0u;
+    const unsigned width = hr__bit_width(range);
     const uint64_t span = range > ALP_MIN_SPAN ? range : ALP_MIN_SPAN;
     p->lo = lo > span ? lo - span : 0;
     p->hi = hi < UINT64_MAX - span ? hi + span : UINT64_MAX;
@@ -322,7 +348,7 @@ static int alp_choose(const alp_type *t, const void *v, size_t n,
     return 1;
 }
 
-/* ---- encoding -------------------------------------------------------------- */
+/* ---- encoding ---- */
 
 static void put_plain(hr__wbuf *out, const void *v, size_t n, size_t raw)
 {
@@ -331,8 +357,8 @@ static void put_plain(hr__wbuf *out, const void *v, size_t n, size_t raw)
 }
 
 static void put_alp(hr__wbuf *out, const alp_type *t, const void *v,
-                    const int64_t *d, size_t n, alp_params p,
-                    const size_t *exc, size_t x, int depth)
+                    const int64_t *d, size_t n, alp_params p, const size_t *exc,
+                    size_t x, int depth)
 {
     hr__wbuf_put_u8(out, HR__FLOAT_ALP);
     hr__wbuf_put_u8(out, (uint8_t)p.e);
@@ -388,7 +414,7 @@ void hr__f32_encode(hr__wbuf *out, const float *v, size_t n, int depth)
     alp_encode(out, &alp_f32, v, n, depth);
 }
 
-/* ---- decoding -------------------------------------------------------------- */
+/* ---- decoding ---- */
 
 static int get_exceptions(hr__rbuf *in, uint8_t *v, size_t n, size_t x,
                           size_t raw)

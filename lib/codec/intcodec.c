@@ -42,7 +42,7 @@ static size_t varint_size(uint64_t x)
     return n;
 }
 
-/* ---- statistics and planning ------------------------------------------ */
+/* ---- statistics and planning ---- */
 
 /* Ranges are kept as biased minimum/maximum (x ^ SIGN_BIT), unsigned order
  * then equals signed order. */
@@ -104,9 +104,9 @@ static void stats_compute(const uint64_t *v, size_t n, int_stats *s)
 
 typedef struct int_plan {
     hr__int_scheme scheme;
-    size_t size;      /* payload bytes, after the scheme byte */
+    size_t size; /* payload bytes, after the scheme byte */
     int_stats stats;
-    uint64_t *runs;   /* RLE: values[0..nruns) then lengths; owned */
+    uint64_t *runs; /* RLE: values[0..nruns) then lengths; owned */
     size_t nruns;
 } int_plan;
 
@@ -175,8 +175,8 @@ static uint64_t *build_runs(hr__wbuf *out, const uint64_t *v, size_t n,
  * n, so it is measured only when r <= n/2, and only when even its smallest
  * form (a varint and two one-byte CONST blocks) could beat the best so far.
  */
-static void consider_rle(hr__wbuf *out, const uint64_t *v, size_t n,
-                         int depth, int_plan *p)
+static void consider_rle(hr__wbuf *out, const uint64_t *v, size_t n, int depth,
+                         int_plan *p)
 {
     const size_t r = p->stats.runs;
     if (depth <= 0 || n < 2 || r > n / 2 || out->failed)
@@ -224,7 +224,7 @@ static size_t plan_int(hr__wbuf *out, const uint64_t *v, size_t n, int depth,
     return p->size;
 }
 
-/* ---- encoding ---------------------------------------------------------- */
+/* ---- encoding ---- */
 
 static void put_zz(hr__wbuf *out, uint64_t x)
 {
@@ -233,8 +233,8 @@ static void put_zz(hr__wbuf *out, uint64_t x)
 
 /* FOR header, then v[i] - base packed. `order` 0: v[i]; 1: deltas (from
  * i = 1); 2: delta-of-deltas (from i = 2). */
-static void put_residuals(hr__wbuf *out, const uint64_t *v, size_t n,
-                          int order, const int_range *r)
+static void put_residuals(hr__wbuf *out, const uint64_t *v, size_t n, int order,
+                          const int_range *r)
 {
     const uint64_t base = range_base(r);
     const unsigned w = range_width(r);
@@ -303,7 +303,7 @@ void hr__int_encode(hr__wbuf *out, const int64_t *v, size_t n, int depth)
     plan_release(out, &plan);
 }
 
-/* ---- decoding ---------------------------------------------------------- */
+/* ---- decoding ---- */
 
 static int get_zz(hr__rbuf *in, uint64_t *x)
 {
