@@ -171,6 +171,15 @@ HR_API int hr_codec_import_dicts(hr_codec *c, const uint8_t *blob,
     return HR_OK;
 }
 
+void *hr__codec_scratch(hr_codec *c, size_t bytes)
+{
+    c->scratch.len = 0;
+    c->scratch.failed = 0;
+    if (hr__wbuf_reserve(&c->scratch, bytes ? bytes : 1) != 0)
+        return NULL;
+    return c->scratch.data;
+}
+
 HR_API const char *hr_codec_errmsg(const hr_codec *c)
 {
     return c ? c->error.message : "no codec (NULL hr_codec)";

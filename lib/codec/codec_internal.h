@@ -55,6 +55,14 @@ struct hr_codec {
 
 /* Column sections. `depth` of cascades is fixed by the format version. */
 #define HR__CASCADE_DEPTH 3
+/* Encoding id low nibble of a column without a present cell. */
+#define HR__NO_VALUES 0x0F
+
+/*
+ * The codec's scratch buffer, emptied and grown to `bytes`; valid until the
+ * next call. NULL when memory runs out.
+ */
+void *hr__codec_scratch(hr_codec *codec, size_t bytes);
 
 /*
  * Encode column `c` (its first `rows` cells) into `out`: states then values.

@@ -20,18 +20,6 @@
 #include "intcodec.h"
 #include "strcodec.h"
 
-#define NO_VALUES 0x0F /* encoding id low nibble when no cell is present */
-
-/* Scratch memory that lives for one column; grown from the codec's buffer. */
-static void *scratch(hr_codec *codec, size_t bytes)
-{
-    codec->scratch.len = 0;
-    codec->scratch.failed = 0;
-    if (hr__wbuf_reserve(&codec->scratch, bytes ? bytes : 1) != 0)
-        return NULL;
-    return codec->scratch.data;
-}
-
 static int uses_dictionary(const hr_codec *codec, const hr__column *c)
 {
     return codec->params[HR_CODEC_PARAM_DICTIONARY] &&
@@ -96,7 +84,7 @@ static int encode_values(hr_codec *codec, const hr_batch *b,
     case HR__STORE_INT: {
         const int64_t *v = (const int64_t *)c->values;
         if (!all || c->storage == HR__STORE_BOOL) {
-            int64_t *dense = scratch(codec, k * sizeof *dense);
+            int64_t *dense = hr__codec_scratch(codec, k * sizeof *dense);
             if (!dense)
                 return HR_ENOMEM;
             for (size_t r = 0, j = 0; r < rows; r++)
@@ -113,7 +101,7 @@ static int encode_values(hr_codec *codec, const hr_batch *b,
     case HR__STORE_FLOAT8: {
         const uint8_t *v = c->values;
         if (!all) {
-            uint8_t *dense = scratch(codec, k * c->width);
+            uint8_t *dense = hr__codec_scratch(codec, k * c->width);
             if (!dense)
                 return HR_ENOMEM;
             for (size_t r = 0, j = 0; r < rows; r++)
@@ -137,7 +125,7 @@ static int encode_values(hr_codec *codec, const hr_batch *b,
     if (ensure_zstd(codec) != HR_OK)
         return HR_ENOMEM;
     /* Present strings, as (heap, offsets) of k values. */
-    uint32_t *offsets = scratch(codec, (k + 1) * sizeof *offsets +
+    uint32_t *offsets = hr__codec_scratch(codec, (k + 1) * sizeof *offsets +
                                            (c->storage == HR__STORE_UUID ? k * 16 : 0));
     if (!offsets)
         return HR_ENOMEM;
@@ -172,7 +160,7 @@ int hr__column_encode(hr_codec *codec, const hr_batch *b, int col, size_t rows,
         hr__wbuf_put_u8(out, 0);
     } else {
         hr__wbuf_put_u8(out, 1);
-        int64_t *states = scratch(codec, rows * sizeof *states);
+        int64_t *states = hr__codec_scratch(codec, rows * sizeof *states);
         if (!states)
             return HR_ENOMEM;
         for (size_t r = 0; r < rows; r++)
@@ -188,7 +176,7 @@ int hr__column_encode(hr_codec *codec, const hr_batch *b, int col, size_t rows,
     }
     if (out->failed)
         return HR_ENOMEM;
-    uint8_t scheme = k ? (out->data[scheme_at] & 0x0F) : NO_VALUES;
+    uint8_t scheme = k ? (out->data[scheme_at] & 0x0F) : HR__NO_VALUES;
     *encoding_id = (uint8_t)(c->storage << 4 | scheme);
     return HR_OK;
 }

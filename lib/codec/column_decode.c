@@ -4,21 +4,10 @@
 #include "intcodec.h"
 #include "strcodec.h"
 
-#define NO_VALUES 0x0F
-
 static int corrupt(hr_codec *codec, const hr__column *c, const char *what)
 {
     return hr__fail(&codec->error, HR_ECORRUPT, "column \"%s\": %s", c->name,
                     what);
-}
-
-static void *scratch(hr_codec *codec, size_t bytes)
-{
-    codec->scratch.len = 0;
-    codec->scratch.failed = 0;
-    if (hr__wbuf_reserve(&codec->scratch, bytes ? bytes : 1) != 0)
-        return NULL;
-    return codec->scratch.data;
 }
 
 /* Read the state form; fill c->states; count the present cells. */
@@ -33,7 +22,7 @@ static int read_states(hr_codec *codec, hr__rbuf *in, hr__column *c,
         *present = rows;
         return HR_OK;
     }
-    int64_t *states = scratch(codec, rows * sizeof *states);
+    int64_t *states = hr__codec_scratch(codec, rows * sizeof *states);
     if (!states)
         return HR_ENOMEM;
     int rc = hr__int_decode(in, states, rows, HR__CASCADE_DEPTH, codec->env);
@@ -70,7 +59,7 @@ static int decode_numbers(hr_codec *codec, hr__rbuf *in, hr__column *c,
 {
     const int direct = k == rows && c->storage != HR__STORE_BOOL;
     size_t elem = c->storage == HR__STORE_FLOAT4 ? 4 : 8;
-    uint8_t *dst = direct ? c->values : scratch(codec, k * elem);
+    uint8_t *dst = direct ? c->values : hr__codec_scratch(codec, k * elem);
     if (!dst)
         return HR_ENOMEM;
     int rc;
@@ -113,10 +102,10 @@ static int decode_strings(hr_codec *codec, hr__rbuf *in, hr__column *c,
 {
     if (!codec->dctx && !(codec->dctx = ZSTD_createDCtx()))
         return HR_ENOMEM;
-    uint32_t *offsets = scratch(codec, (k + 1) * sizeof *offsets);
+    uint32_t *offsets = hr__codec_scratch(codec, (k + 1) * sizeof *offsets);
     if (!offsets)
         return HR_ENOMEM;
-    /* A UUID column decodes its 16-byte strings into scratch after offsets. */
+    /* Text-like values land in the column heap; UUIDs in a temporary heap. */
     hr__wbuf heap;
     hr__wbuf_init(&heap, codec->env);
     if (c->storage == HR__STORE_BYTES) {
@@ -174,7 +163,7 @@ int hr__column_decode(hr_codec *codec, hr__rbuf *in, hr__column *c, size_t rows,
     int rc = read_states(codec, in, c, rows, &k);
     if (rc != HR_OK)
         return rc == HR_ENOMEM ? hr__fail(&codec->error, rc, "out of memory decoding a frame") : rc;
-    if ((k == 0) != ((encoding_id & 0x0F) == NO_VALUES) ||
+    if ((k == 0) != ((encoding_id & 0x0F) == HR__NO_VALUES) ||
         (k && hr__rbuf_left(in) && (in->data[in->pos] & 0x0F) != (encoding_id & 0x0F)))
         return corrupt(codec, c, "encoding id disagrees with the section");
     if (k == 0) {

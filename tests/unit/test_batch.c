@@ -6,6 +6,7 @@
 
 #include <heliosrepl/heliosrepl.h>
 
+#include "check_main.h"
 #include "failing_allocator.h"
 
 static hr_env *env;
@@ -211,9 +212,5 @@ static Suite *batch_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(batch_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(batch_suite());
 }

@@ -5,6 +5,7 @@
 
 #include <heliosrepl/heliosrepl.h>
 
+#include "check_main.h"
 #include "codec_fixtures.h"
 #include "failing_allocator.h"
 
@@ -415,9 +416,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(codec_suite());
 }

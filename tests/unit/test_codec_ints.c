@@ -15,6 +15,7 @@
 
 #include <heliosrepl/heliosrepl.h>
 
+#include "check_main.h"
 #include "codec/bitpack.h"
 #include "codec/bytebuf.h"
 #include "codec/floatcodec.h"
@@ -1103,9 +1104,5 @@ static Suite *codec_ints_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_ints_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(codec_ints_suite());
 }

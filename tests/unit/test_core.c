@@ -5,6 +5,7 @@
 
 #include <heliosrepl/heliosrepl.h>
 
+#include "check_main.h"
 #include "core/core_internal.h"
 #include "failing_allocator.h"
 
@@ -270,9 +271,5 @@ static Suite *core_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(core_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(core_suite());
 }
