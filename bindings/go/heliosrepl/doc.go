@@ -9,6 +9,17 @@
 // Failed calls return *Error, which unwraps to its Status, so callers can
 // test a code with errors.Is(err, heliosrepl.EINVAL).
 //
+// Handles: an Env (allocator, log sink, clock) is created first; a Batch
+// (NewBatch, BatchFromRows, BatchFromColumns: a relation's columns plus rows
+// of Go values) and a Codec (NewCodec: Batch <-> frame bytes, with optional
+// AES-256-GCM sealing) are created from it and hold a reference to it, so
+// Env.Close may come before theirs. Every handle has Close; finalizers
+// release forgotten ones, but close them explicitly.
+//
+// Memory: byte values are copied into C memory before they are passed to
+// the library, and frames, blobs and values the library returns are copied
+// into Go slices; the package never hands C a Go pointer to keep.
+//
 // Thread rules are the library's: one goroutine at a time per handle;
 // different handles may be used concurrently.
 package heliosrepl

@@ -9,6 +9,7 @@ import "C"
 import (
 	"runtime"
 	"runtime/cgo"
+	"sync"
 	"unsafe"
 )
 
@@ -30,11 +31,22 @@ const (
 // An Env is used by one goroutine at a time. Methods that return an error
 // return an *Error with code ECLOSED after Close; MonotonicNs, WallNs and
 // Errmsg panic after Close. A panic inside a clock or log callback is
-// re-raised by the Env method during which the library called it.
+// re-raised by the Env method during which the library called it (or by
+// the method of the Batch or Codec whose call it was).
+//
+// The handles created from an Env (Batch, Codec) hold a reference to it:
+// Close may be called while they are still open. It takes effect at once for
+// the Env's own methods and for creating new handles, but the C env and the
+// Go callbacks it calls are released only when the last of those handles is
+// closed (or finalized).
 type Env struct {
 	ptr    *C.hr_env
 	cb     *callbacks
 	handle cgo.Handle // refers to cb; the C ctx of every callback
+
+	mu       sync.Mutex // guards the fields below and ptr's release
+	closed   bool       // Close was called
+	children int        // open handles created from this Env
 }
 
 // NewEnv creates an Env with the system clock and no log sink. It fails
@@ -53,29 +65,81 @@ func NewEnv() (*Env, error) {
 	return e, nil
 }
 
-// Close releases the Env (hr_env_free) and its callbacks. Closing twice is
-// a no-op.
+// Close releases the Env (hr_env_free) and its callbacks - at once, or when
+// the last Batch or Codec created from it is closed. Closing twice is a
+// no-op.
 func (e *Env) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	e.closed = true
+	runtime.SetFinalizer(e, nil)
+	if e.children == 0 {
+		e.releaseLocked()
+	}
+}
+
+// releaseLocked frees the C env and the callbacks' handle; e.mu is held.
+func (e *Env) releaseLocked() {
 	if e.ptr == nil {
 		return
 	}
 	C.hr_env_free(e.ptr)
 	e.ptr = nil
 	e.handle.Delete()
-	runtime.SetFinalizer(e, nil)
 }
 
 // Closed reports whether Close was called.
 func (e *Env) Closed() bool {
-	return e.ptr == nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+// cptr returns the C env, or nil after Close.
+func (e *Env) cptr() *C.hr_env {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	return e.ptr
 }
 
 // live returns the C env, panicking after Close.
 func (e *Env) live() *C.hr_env {
-	if e.ptr == nil {
+	ptr := e.cptr()
+	if ptr == nil {
 		panic("heliosrepl: Env used after Close")
 	}
-	return e.ptr
+	return ptr
+}
+
+// adopt registers a new child handle and returns the C env to create it
+// from. An internal child (a batch a Codec decodes into) may be created
+// after Close while the C env is kept for other children. The caller must
+// call disown when the child's C handle is freed, or right away if creating
+// it failed.
+func (e *Env) adopt(internal bool) (*C.hr_env, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ptr == nil || (e.closed && !internal) {
+		return nil, errClosed()
+	}
+	e.children++
+	return e.ptr, nil
+}
+
+// disown unregisters a child; a closed Env is released after its last.
+func (e *Env) disown() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.children--
+	if e.closed && e.children == 0 {
+		e.releaseLocked()
+	}
 }
 
 // check turns the result of a C call on e into an error, re-raising first
@@ -104,14 +168,15 @@ func (e *Env) Errmsg() string {
 // logs and must not call back into the handle that is logging. An out of
 // range level gives EINVAL.
 func (e *Env) SetLog(fn func(level LogLevel, message string), minLevel LogLevel) error {
-	if e.ptr == nil {
+	ptr := e.cptr()
+	if ptr == nil {
 		return errClosed()
 	}
 	enabled := C.int(0)
 	if fn != nil {
 		enabled = 1
 	}
-	rc := C.hrgo_env_set_log(e.ptr, C.uintptr_t(e.handle), enabled, C.int(minLevel))
+	rc := C.hrgo_env_set_log(ptr, C.uintptr_t(e.handle), enabled, C.int(minLevel))
 	runtime.KeepAlive(e)
 	if rc == C.HR_OK {
 		e.cb.log = fn
@@ -124,14 +189,15 @@ func (e *Env) SetLog(fn func(level LogLevel, message string), minLevel LogLevel)
 // Unix epoch, UTC). SetClock(nil, nil) restores the system clock; giving
 // only one function gives EINVAL from the library.
 func (e *Env) SetClock(monotonic, wall func() uint64) error {
-	if e.ptr == nil {
+	ptr := e.cptr()
+	if ptr == nil {
 		return errClosed()
 	}
 	var rc C.int
 	if monotonic == nil && wall == nil {
-		rc = C.hr_env_set_clock(e.ptr, nil)
+		rc = C.hr_env_set_clock(ptr, nil)
 	} else {
-		rc = C.hrgo_env_set_clock(e.ptr, C.uintptr_t(e.handle),
+		rc = C.hrgo_env_set_clock(ptr, C.uintptr_t(e.handle),
 			boolInt(monotonic != nil), boolInt(wall != nil))
 	}
 	runtime.KeepAlive(e)

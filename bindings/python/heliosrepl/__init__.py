@@ -6,10 +6,20 @@ where it looks; ``HELIOSREPL_LIB`` overrides) and checks that it can serve
 this binding, written for version ``BINDING_MAJOR.BINDING_MINOR``; an
 incompatible library raises :class:`IncompatibleLibraryError`, which is
 both a :class:`HeliosReplError` and an ImportError.
+
+Handles: an :class:`Env` comes first; a :class:`Batch` (a relation's columns
+plus rows of Python values, see :mod:`heliosrepl.batch` for the mapping) and
+a :class:`Codec` (Batch <-> frame bytes, optionally sealed with AES-256-GCM;
+:func:`frame_inspect` reads a frame's header) are created from it and keep
+a reference to it.
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
-from .core import require_version, version, version_string
+# .core first: importing it runs the version check.
+from .core import require_version, version, version_string  # isort: skip
+from .batch import UNCHANGED_TOAST, Batch, Column, Oid, ValueState
+from .codec import (KEY_SIZE, Codec, Compressor, FrameFlag, FrameInfo, Param,
+                    frame_inspect, param_bounds)
 from .env import Env, LogLevel
 from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
                      is_fatal, status_name, strerror)
@@ -17,12 +27,25 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 __all__ = [
     "BINDING_MAJOR",
     "BINDING_MINOR",
+    "Batch",
+    "Codec",
+    "Column",
+    "Compressor",
     "Env",
+    "FrameFlag",
+    "FrameInfo",
     "HeliosReplError",
     "IncompatibleLibraryError",
+    "KEY_SIZE",
     "LogLevel",
+    "Oid",
+    "Param",
     "Status",
+    "UNCHANGED_TOAST",
+    "ValueState",
+    "frame_inspect",
     "is_fatal",
+    "param_bounds",
     "require_version",
     "status_name",
     "strerror",

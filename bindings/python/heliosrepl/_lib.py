@@ -8,8 +8,14 @@ The shared library is looked up, in order, at:
 3. the system: ``ctypes.util.find_library("heliosrepl")``, then the bare
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
-Every function of ``heliosrepl/core.h`` gets its ``argtypes`` and
-``restype`` here, so no call goes through ctypes' int-only defaults.
+Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``) gets
+its ``argtypes`` and ``restype`` here, so no call goes through ctypes'
+int-only defaults. Read-only byte buffers (``const void *``,
+``const uint8_t *``) are declared ``c_char_p``: a ``bytes`` object is passed
+by address, embedded NUL bytes included, without a copy.
+
+ctypes converts a Python int to a fixed-width C integer *modulo* its width
+and never raises, so callers range-check every integer they pass.
 """
 
 import ctypes
@@ -28,6 +34,8 @@ ENV_VAR = "HELIOSREPL_LIB"
 # --- C types of core.h ------------------------------------------------------
 
 hr_env_p = ctypes.c_void_p  # opaque hr_env *
+hr_batch_p = ctypes.c_void_p  # opaque hr_batch *
+hr_codec_p = ctypes.c_void_p  # opaque hr_codec *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -70,7 +78,26 @@ class Clock(ctypes.Structure):
     ]
 
 
-# name: (restype, argtypes), in the order of core.h.
+class FrameInfo(ctypes.Structure):
+    """struct hr_frame_info (codec.h); `size` is set by the caller."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("format_version", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("schema_fingerprint", ctypes.c_uint64),
+        ("rows", ctypes.c_uint32),
+        ("columns", ctypes.c_uint32),
+        ("key_id", ctypes.c_uint32),
+    ]
+
+
+_c_int = ctypes.c_int
+_c_size = ctypes.c_size_t
+_c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
+_p = ctypes.POINTER
+
+# name: (restype, argtypes), in the order of core.h, batch.h, codec.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -87,6 +114,63 @@ _PROTOTYPES = {
     "hr_env_monotonic_ns": (ctypes.c_uint64, [hr_env_p]),
     "hr_env_wall_ns": (ctypes.c_uint64, [hr_env_p]),
     "hr_env_errmsg": (ctypes.c_char_p, [hr_env_p]),
+    # --- batch.h ---
+    "hr_batch_new": (_c_int, [hr_env_p, _p(hr_batch_p)]),
+    "hr_batch_free": (None, [hr_batch_p]),
+    "hr_batch_clear": (None, [hr_batch_p]),
+    "hr_batch_clear_rows": (None, [hr_batch_p]),
+    "hr_batch_set_relation": (_c_int, [hr_batch_p, _c_bytes, _c_bytes]),
+    "hr_batch_add_column": (_c_int, [hr_batch_p, _c_bytes, ctypes.c_uint32,
+                                     _c_int]),
+    "hr_batch_append_null": (_c_int, [hr_batch_p, _c_int]),
+    "hr_batch_append_unchanged_toast": (_c_int, [hr_batch_p, _c_int]),
+    "hr_batch_append_bool": (_c_int, [hr_batch_p, _c_int, _c_int]),
+    "hr_batch_append_int64": (_c_int, [hr_batch_p, _c_int, ctypes.c_int64]),
+    "hr_batch_append_float4": (_c_int, [hr_batch_p, _c_int, ctypes.c_float]),
+    "hr_batch_append_float8": (_c_int, [hr_batch_p, _c_int, ctypes.c_double]),
+    "hr_batch_append_uuid": (_c_int, [hr_batch_p, _c_int, _c_bytes]),
+    "hr_batch_append_bytes": (_c_int, [hr_batch_p, _c_int, _c_bytes, _c_size]),
+    "hr_batch_columns": (_c_int, [hr_batch_p]),
+    "hr_batch_rows": (_c_size, [hr_batch_p]),
+    "hr_batch_column_name": (ctypes.c_char_p, [hr_batch_p, _c_int]),
+    "hr_batch_column_type": (ctypes.c_uint32, [hr_batch_p, _c_int]),
+    "hr_batch_column_nullable": (_c_int, [hr_batch_p, _c_int]),
+    "hr_batch_schema_name": (ctypes.c_char_p, [hr_batch_p]),
+    "hr_batch_table_name": (ctypes.c_char_p, [hr_batch_p]),
+    "hr_batch_value_state": (_c_int, [hr_batch_p, _c_int, _c_size]),
+    "hr_batch_get_bool": (_c_int, [hr_batch_p, _c_int, _c_size, _p(_c_int)]),
+    "hr_batch_get_int64": (_c_int, [hr_batch_p, _c_int, _c_size,
+                                    _p(ctypes.c_int64)]),
+    "hr_batch_get_float4": (_c_int, [hr_batch_p, _c_int, _c_size,
+                                     _p(ctypes.c_float)]),
+    "hr_batch_get_float8": (_c_int, [hr_batch_p, _c_int, _c_size,
+                                     _p(ctypes.c_double)]),
+    "hr_batch_get_uuid": (_c_int, [hr_batch_p, _c_int, _c_size,
+                                   _p(ctypes.c_uint8)]),
+    "hr_batch_get_bytes": (_c_int, [hr_batch_p, _c_int, _c_size,
+                                    _p(ctypes.c_void_p), _p(_c_size)]),
+    "hr_batch_equal": (_c_int, [hr_batch_p, hr_batch_p]),
+    "hr_batch_raw_size": (_c_size, [hr_batch_p]),
+    "hr_batch_errmsg": (ctypes.c_char_p, [hr_batch_p]),
+    # --- codec.h ---
+    "hr_codec_new": (_c_int, [hr_env_p, _p(hr_codec_p)]),
+    "hr_codec_free": (None, [hr_codec_p]),
+    "hr_codec_set_param": (_c_int, [hr_codec_p, _c_int, ctypes.c_int64]),
+    "hr_codec_get_param": (_c_int, [hr_codec_p, _c_int, _p(ctypes.c_int64)]),
+    "hr_codec_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
+                                       _p(ctypes.c_int64)]),
+    "hr_codec_add_key": (_c_int, [hr_codec_p, ctypes.c_uint32, _c_bytes]),
+    "hr_codec_remove_key": (_c_int, [hr_codec_p, ctypes.c_uint32]),
+    "hr_codec_set_encrypt_key": (_c_int, [hr_codec_p, ctypes.c_uint32]),
+    "hr_codec_encode": (_c_int, [hr_codec_p, hr_batch_p, _c_bytes,
+                                 _p(ctypes.c_void_p), _p(_c_size)]),
+    "hr_codec_decode": (_c_int, [hr_codec_p, _c_bytes, _c_size, _c_bytes,
+                                 hr_batch_p]),
+    "hr_frame_inspect": (_c_int, [_c_bytes, _c_size, _p(FrameInfo)]),
+    "hr_codec_export_dicts": (_c_int, [hr_codec_p, _p(ctypes.c_void_p),
+                                       _p(_c_size)]),
+    "hr_codec_import_dicts": (_c_int, [hr_codec_p, _c_bytes, _c_size]),
+    "hr_codec_errmsg": (ctypes.c_char_p, [hr_codec_p]),
 }
 
 
@@ -116,7 +200,7 @@ def _candidates():
 
 
 def _declare(lib):
-    """Set restype/argtypes on every function of core.h."""
+    """Set restype/argtypes on every public function."""
     for name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(lib, name)
         fn.restype = restype
@@ -152,3 +236,10 @@ lib, path = load()
 def decode(raw):
     """Decode a C string returned by the library (None stays None)."""
     return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def copy_out(address, length):
+    """Copy `length` bytes at C address `address` (may be NULL if 0)."""
+    if length == 0:
+        return b""
+    return ctypes.string_at(address, length)

@@ -5,7 +5,7 @@ import enum
 import operator
 
 from . import _lib
-from .errors import HeliosReplError, Status
+from .errors import HeliosReplError, Status, strerror
 
 _UINT64_LIMIT = 1 << 64
 
@@ -68,7 +68,15 @@ class Env:
     may use an Env. Failed calls raise :class:`HeliosReplError` carrying the
     env's detail message; calls on a closed Env raise it with
     ``Status.ECLOSED``. An exception raised by a log or clock callback is
-    re-raised from the Env method during which the library called it.
+    re-raised from the Env method during which the library called it (or
+    from the method of a handle created from this env, see below).
+
+    Handles created from an env (:class:`~heliosrepl.Batch`,
+    :class:`~heliosrepl.Codec`) keep a reference to it, so its callbacks stay
+    alive as long as they do. :meth:`close` may be called while such
+    handles are still open: the Env refuses further calls and new handles at
+    once, but the underlying hr_env is released only when the last of its
+    handles is closed (a codec still needs it to create decoded batches).
     """
 
     def __init__(self):
@@ -76,7 +84,11 @@ class Env:
         status = _lib.lib.hr_env_new(ctypes.byref(handle), None)
         if status != Status.OK:
             raise HeliosReplError(status, "hr_env_new failed")
-        self._handle = handle
+        self._handle = handle  # None once hr_env_free was called
+        self._closed = False
+        # id() of each open handle created from this env (see close()). A
+        # set: add/discard are atomic under the GIL, also from __del__.
+        self._children = set()
         self._pending = []  # exceptions raised inside callbacks
         # ctypes callbacks the library may call: they must outlive their use
         # by C, so they stay referenced for the life of this object.
@@ -86,7 +98,13 @@ class Env:
     # -- lifetime ----------------------------------------------------------
 
     def close(self):
-        """Release the env (hr_env_free). Calling it again does nothing."""
+        """Release the env (hr_env_free) - at once, or when the last handle
+        created from it is closed. Calling it again does nothing."""
+        self._closed = True
+        if not self._children:
+            self._release()
+
+    def _release(self):
         handle, self._handle = self._handle, None
         if handle is not None:
             _lib.lib.hr_env_free(handle)
@@ -94,7 +112,12 @@ class Env:
     @property
     def closed(self):
         """True after :meth:`close`."""
-        return self._handle is None
+        return self._closed
+
+    def __reduce_ex__(self, protocol):
+        # A copy would share (and free twice) the C handle.
+        raise TypeError(f"a {type(self).__name__} cannot be copied or "
+                        "pickled")
 
     def __enter__(self):
         return self
@@ -103,8 +126,12 @@ class Env:
         self.close()
 
     def __del__(self):
+        # Children hold a reference, so this runs after theirs - or, in a
+        # garbage cycle, in any order, which the library's own reference
+        # counting of hr_env allows.
         if getattr(self, "_handle", None) is not None:
-            self.close()
+            self._closed = True
+            self._release()
 
     def __repr__(self):
         state = "closed" if self.closed else hex(self._handle.value or 0)
@@ -115,9 +142,33 @@ class Env:
     @property
     def _ptr(self):
         """The hr_env pointer, for calls into the library."""
-        if self._handle is None:
+        if self._closed or self._handle is None:
             raise HeliosReplError(Status.ECLOSED, "the Env is closed")
         return self._handle
+
+    def _adopt(self, child, new_fn, *, internal=False):
+        """Create a child handle: ``new_fn(env_ptr, byref(out))``; return it.
+
+        The child must call :meth:`_disown` when it frees the handle. An
+        `internal` child (a batch a codec decodes into) may be created after
+        :meth:`close`, while the hr_env is kept for other children.
+        """
+        env_ptr = self._handle if internal else self._ptr
+        if env_ptr is None:
+            raise HeliosReplError(Status.ECLOSED, "the Env is released")
+        out = ctypes.c_void_p()
+        status = new_fn(env_ptr, ctypes.byref(out))
+        if status != Status.OK:
+            raise HeliosReplError(
+                status, f"{new_fn.__name__}: {strerror(status)}")
+        self._children.add(id(child))
+        return out
+
+    def _disown(self, child):
+        """A child handle was freed; release a closed env after its last."""
+        self._children.discard(id(child))
+        if self._closed and not self._children:
+            self._release()
 
     def _raise_pending(self):
         """Re-raise the first exception a callback raised during a C call."""

@@ -5,7 +5,8 @@ Run: PYTHONPATH=bindings/python HELIOSREPL_LIB=build/lib/libheliosrepl.so.1 \
 
 HELIOSREPL_VERSION_H may name the generated version.h to compare with; by
 default it is found next to the loaded library (build/include/heliosrepl/).
-HELIOSREPL_CORE_H may name core.h; by default the source tree's copy.
+HELIOSREPL_INCLUDE_DIR may name the folder of the public headers
+(include/heliosrepl); by default the source tree's.
 """
 
 import ctypes
@@ -23,9 +24,19 @@ from heliosrepl import (Env, HeliosReplError, IncompatibleLibraryError,
 from heliosrepl import _lib
 
 
-# The public header in the source tree (tests/ -> python/ -> bindings/ -> root).
-SOURCE_CORE_H = (Path(__file__).resolve().parents[3] / "include" / "heliosrepl"
-                 / "core.h")
+# The public headers in the source tree (tests/ -> python/ -> bindings/ -> root).
+SOURCE_INCLUDE_DIR = Path(__file__).resolve().parents[3] / "include" / "heliosrepl"
+
+#: Headers whose functions the binding must cover (at least these; any other
+#: public header found is checked too).
+BOUND_HEADERS = ("core.h", "batch.h", "codec.h")
+
+
+def public_functions(text):
+    """Names of the HR_API functions declared in a header's text."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)  # comments
+    text = re.sub(r"^\s*#.*$", " ", text, flags=re.M)  # preprocessor lines
+    return set(re.findall(r"\bHR_API\s[^;(]*?\b(hr_\w+)\s*\(", text))
 
 
 def header_version():
@@ -55,16 +66,52 @@ class LoadTest(unittest.TestCase):
             self.skipTest("HELIOSREPL_LIB not set")
         self.assertEqual(_lib.path, wanted)
 
-    def test_every_core_function_has_a_prototype(self):
-        header = Path(os.environ.get("HELIOSREPL_CORE_H", SOURCE_CORE_H))
-        if not header.is_file():
-            self.skipTest(f"{header} not found")
-        declared = set(re.findall(r"HR_API\s[^;(]*?\b(hr_\w+)\s*\(",
-                                  header.read_text(encoding="utf-8")))
-        self.assertGreater(len(declared), 10)
-        self.assertEqual(set(_lib._PROTOTYPES), declared)
+    def test_every_public_function_has_a_prototype(self):
+        folder = Path(os.environ.get("HELIOSREPL_INCLUDE_DIR",
+                                     SOURCE_INCLUDE_DIR))
+        if not folder.is_dir():
+            self.skipTest(f"{folder} not found")
+        headers = sorted(folder.glob("*.h"))
+        names = {h.name for h in headers}
+        for wanted in BOUND_HEADERS:
+            self.assertIn(wanted, names)
+        declared = {}
+        for header in headers:
+            for fn in public_functions(header.read_text(encoding="utf-8")):
+                declared[fn] = header.name
+        per_header = {h: sum(1 for v in declared.values() if v == h)
+                      for h in BOUND_HEADERS}
+        self.assertGreater(per_header["core.h"], 10, per_header)
+        self.assertGreater(per_header["batch.h"], 25, per_header)
+        self.assertGreater(per_header["codec.h"], 12, per_header)
+        missing = sorted(f"{declared[n]}: {n}" for n in
+                         set(declared) - set(_lib._PROTOTYPES))
+        self.assertEqual(missing, [], "functions without a prototype")
+        self.assertEqual(sorted(set(_lib._PROTOTYPES) - set(declared)), [],
+                         "prototypes of functions no header declares")
         for name in declared:
-            self.assertIsNotNone(getattr(_lib.lib, name).argtypes, name)
+            fn = getattr(_lib.lib, name)
+            self.assertIsNotNone(fn.argtypes, name)
+            self.assertEqual((fn.restype, fn.argtypes),
+                             (_lib._PROTOTYPES[name][0],
+                              _lib._PROTOTYPES[name][1]), name)
+
+    def test_prototype_arity_matches_headers(self):
+        # A cheap check of the argument lists: the number of parameters
+        # declared in C equals the number of argtypes.
+        folder = Path(os.environ.get("HELIOSREPL_INCLUDE_DIR",
+                                     SOURCE_INCLUDE_DIR))
+        if not folder.is_dir():
+            self.skipTest(f"{folder} not found")
+        for header in sorted(folder.glob("*.h")):
+            text = re.sub(r"/\*.*?\*/", " ",
+                          header.read_text(encoding="utf-8"), flags=re.S)
+            for name, params in re.findall(
+                    r"\bHR_API\s[^;(]*?\b(hr_\w+)\s*\(([^)]*)\)", text):
+                params = params.strip()
+                count = 0 if params in ("", "void") else params.count(",") + 1
+                with self.subTest(function=name):
+                    self.assertEqual(len(_lib._PROTOTYPES[name][1]), count)
 
     def test_bad_env_var_fails_import(self):
         env = dict(os.environ, HELIOSREPL_LIB="/nonexistent/libheliosrepl.so.1",
