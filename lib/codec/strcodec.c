@@ -98,8 +98,8 @@ static int put_compressed(hr__wbuf *out, const uint8_t *src, size_t len,
                           const hr__str_opts *opts, int use_zstd,
                           const ZSTD_CDict *cdict, int zlevel, size_t budget)
 {
-    size_t bound = use_zstd ? ZSTD_compressBound(len)
-                            : snappy_max_compressed_length(len);
+    size_t bound =
+        use_zstd ? ZSTD_compressBound(len) : snappy_max_compressed_length(len);
     if (use_zstd && ZSTD_isError(bound))
         return -1;
     /* The size prefix goes first: compress after room for the longest
@@ -110,10 +110,10 @@ static int put_compressed(hr__wbuf *out, const uint8_t *src, size_t len,
     uint8_t *dst = out->data + out->len + room;
     size_t csize;
     if (use_zstd) {
-        csize = cdict ? ZSTD_compress_usingCDict(opts->cctx, dst, bound, src,
-                                                 len, cdict)
-                      : ZSTD_compressCCtx(opts->cctx, dst, bound, src, len,
-                                          zlevel);
+        csize =
+            cdict ? ZSTD_compress_usingCDict(opts->cctx, dst, bound, src, len,
+                                             cdict)
+                  : ZSTD_compressCCtx(opts->cctx, dst, bound, src, len, zlevel);
         if (ZSTD_isError(csize))
             return -1;
     } else {
@@ -184,8 +184,7 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
         const uint8_t *src = bytes;
         size_t src_len = total;
         uint8_t *joined = NULL;
-        if (!out->failed && lens_size * 4 >= n &&
-            !memchr(bytes, 0, total)) {
+        if (!out->failed && lens_size * 4 >= n && !memchr(bytes, 0, total)) {
             joined = join_nul(out->env, heap, offsets, n, total);
             if (!joined)
                 fail_alloc(out);
@@ -214,8 +213,7 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
     hr__free(out->env, lens);
 }
 
-static uint64_t row_hash(const uint8_t *heap, const uint32_t *offsets,
-                         size_t i)
+static uint64_t row_hash(const uint8_t *heap, const uint32_t *offsets, size_t i)
 {
     return XXH3_64bits(heap + offsets[i], offsets[i + 1] - offsets[i]);
 }
@@ -394,16 +392,19 @@ static void encode_block(hr__wbuf *out, const uint8_t *heap,
     if (!heap)
         heap = none; /* all strings empty: never read, but keep it valid */
     const size_t total = offsets[n] - offsets[0];
+    const size_t start = out->len;
     if (allow_dict && n >= 2 && total > 0 &&
         sample_says_dict(heap, offsets, n) &&
-        encode_dict(out, heap, offsets, n, opts))
-        return;
+        encode_dict(out, heap, offsets, n, opts)) {
+        if (out->failed || out->len - start <= total)
+            return;
+        out->len = start; /* tiny columns: not even below the raw bytes */
+    }
     encode_general(out, heap, offsets, n, opts);
 }
 
-void hr__str_encode(hr__wbuf *out, const uint8_t *heap,
-                    const uint32_t *offsets, size_t n,
-                    const hr__str_opts *opts)
+void hr__str_encode(hr__wbuf *out, const uint8_t *heap, const uint32_t *offsets,
+                    size_t n, const hr__str_opts *opts)
 {
     assert(out && offsets && opts);
     assert(offsets[n] >= offsets[0]);
@@ -453,17 +454,15 @@ static int check_zstd_frame(const uint8_t *src, size_t size, unsigned dict_id,
 
 /* Decompress a checked frame into exactly `len` bytes at dst. */
 static int zstd_into(const hr__str_dec *dec, const ZSTD_DDict *ddict,
-                     uint8_t *dst, size_t len, const uint8_t *src,
-                     size_t size)
+                     uint8_t *dst, size_t len, const uint8_t *src, size_t size)
 {
     uint8_t dummy;
     if (len == 0)
         dst = &dummy; /* an empty heap has no data pointer yet */
-    const size_t got =
-        ddict ? ZSTD_decompress_usingDDict(dec->dctx, dst, len, src, size,
-                                           ddict)
-              : ZSTD_decompress_usingDict(dec->dctx, dst, len, src, size,
-                                          NULL, 0);
+    const size_t got = ddict ? ZSTD_decompress_usingDDict(dec->dctx, dst, len,
+                                                          src, size, ddict)
+                             : ZSTD_decompress_usingDict(dec->dctx, dst, len,
+                                                         src, size, NULL, 0);
     return !ZSTD_isError(got) && got == len ? HR_OK : HR_ECORRUPT;
 }
 
@@ -489,21 +488,20 @@ static int read_frame(hr__rbuf *in, int scheme, const hr__str_dec *dec,
         if (get_size(in, &f->src, &f->size) != HR_OK)
             return HR_ECORRUPT;
         if (id != 0) {
-            f->ddict = dec->lookup
-                           ? dec->lookup(dec->lookup_ctx, (uint32_t)id)
-                           : NULL;
+            f->ddict =
+                dec->lookup ? dec->lookup(dec->lookup_ctx, (uint32_t)id) : NULL;
             if (!f->ddict)
                 return HR_ENOTFOUND;
         }
         return check_zstd_frame(
-            f->src, f->size,
-            f->ddict ? ZSTD_getDictID_fromDDict(f->ddict) : 0, &f->content);
+            f->src, f->size, f->ddict ? ZSTD_getDictID_fromDDict(f->ddict) : 0,
+            &f->content);
     }
     if (get_size(in, &f->src, &f->size) != HR_OK)
         return HR_ECORRUPT;
     size_t declared;
-    if (snappy_uncompressed_length((const char *)f->src, f->size,
-                                   &declared) != SNAPPY_OK)
+    if (snappy_uncompressed_length((const char *)f->src, f->size, &declared) !=
+        SNAPPY_OK)
         return HR_ECORRUPT;
     f->content = declared;
     return HR_OK;
@@ -628,9 +626,8 @@ static int decode_nul(hr__rbuf *in, int scheme, size_t n, uint32_t *offsets,
     return HR_OK;
 }
 
-static int decode_general(hr__rbuf *in, int scheme, size_t n,
-                          uint32_t *offsets, hr__wbuf *heap,
-                          const hr__str_dec *dec, size_t limit,
+static int decode_general(hr__rbuf *in, int scheme, size_t n, uint32_t *offsets,
+                          hr__wbuf *heap, const hr__str_dec *dec, size_t limit,
                           const hr_env *env)
 {
     if (scheme == HR__STR_PLAIN)
@@ -699,8 +696,8 @@ static int decode_dict(hr__rbuf *in, size_t n, uint32_t *offsets,
         return HR_ECORRUPT;
     const size_t d = (size_t)d64;
     /* codes [n] int64 + small [n] + value offsets [d + 1] */
-    uint8_t *mem = hr__malloc(env, n * (sizeof(int64_t) + 1) +
-                                       (d + 1) * sizeof(uint32_t));
+    uint8_t *mem =
+        hr__malloc(env, n * (sizeof(int64_t) + 1) + (d + 1) * sizeof(uint32_t));
     if (!mem)
         return HR_ENOMEM;
     int64_t *codes = (int64_t *)mem;

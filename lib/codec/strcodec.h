@@ -14,11 +14,19 @@
  *                  0: ints(n)
  *                  1: varint size | one zstd frame of n bytes, one code each
  *                     (only when d <= 256)
- *   ZSTD   (2): ints(n) lengths | varint dictionary id (0 = none)
- *              | varint size | one zstd frame of the concatenated bytes whose
- *                content size is the sum of the lengths
- *   SNAPPY (3): ints(n) lengths | varint size | one snappy block of the
- *                concatenated bytes (its length header = sum of the lengths)
+ *   ZSTD   (2): u8 layout | [ints(n) lengths] | varint dictionary id
+ *                (0 = none) | varint size | one zstd frame with its content
+ *                size and the dictionary's zstd id in the header
+ *   SNAPPY (3): u8 layout | [ints(n) lengths] | varint size | one snappy block
+ *
+ *   layout 0: the lengths are present; the frame holds the concatenated
+ *             bytes, its content size is their sum.
+ *   layout 1: no lengths; the frame holds every string followed by a NUL
+ *             byte (used only when no string contains one), so its content
+ *             size is the sum of the lengths + n.
+ *
+ * ints(k) use cascade depth 3 (RLE may nest). Decoders reject any size that
+ * disagrees, bytes left inside a declared size, and codes out of range.
  *
  * Thread rules: the functions keep no state; a ZSTD_CCtx / ZSTD_DCtx passed
  * in is used by one call at a time.
@@ -43,9 +51,9 @@ typedef enum hr__str_scheme {
 
 /* A trained zstd dictionary shared by encoder and decoder. */
 typedef struct hr__str_dict {
-    uint32_t id;              /* the frame records it; 0 = none */
-    const ZSTD_CDict *cdict;  /* encoder side (may be NULL on decoder) */
-    const ZSTD_DDict *ddict;  /* decoder side */
+    uint32_t id;             /* recorded in ZSTD payloads; 0 = none */
+    const ZSTD_CDict *cdict; /* encoder side (may be NULL on decoder) */
+    const ZSTD_DDict *ddict; /* decoder side */
 } hr__str_dict;
 
 typedef struct hr__str_opts {
@@ -65,18 +73,20 @@ typedef struct hr__str_opts {
  * Allocation failures (of `out` or of scratch memory, taken from out->env)
  * set out->failed: the caller checks it once and reports HR_ENOMEM.
  */
-void hr__str_encode(hr__wbuf *out, const uint8_t *heap,
-                    const uint32_t *offsets, size_t n,
-                    const hr__str_opts *opts);
+void hr__str_encode(hr__wbuf *out, const uint8_t *heap, const uint32_t *offsets,
+                    size_t n, const hr__str_opts *opts);
 
-/* Decoder-side lookup of a dictionary by id (NULL if unknown). */
+/*
+ * Decoder-side lookup of a dictionary by the recorded id (NULL if unknown).
+ * The frame's own zstd dictionary id must then match the DDict's.
+ */
 typedef const ZSTD_DDict *(*hr__ddict_lookup_fn)(void *ctx, uint32_t id);
 
 typedef struct hr__str_dec {
     ZSTD_DCtx *dctx;            /* caller-owned, reused; required */
     hr__ddict_lookup_fn lookup; /* may be NULL: no dictionaries known */
     void *lookup_ctx;
-    size_t max_bytes;           /* bound on the bytes this call appends */
+    size_t max_bytes; /* bound on the bytes this call appends */
 } hr__str_dec;
 
 /*

@@ -96,14 +96,26 @@ static void col_free(col *c)
     free(c->off);
 }
 
-static const char *const statuses[20] = {
-    "completed",          "pending_payment",       "processing",
-    "shipped",            "delivered",             "cancelled_by_customer",
-    "refunded",           "partially_refunded",    "awaiting_fulfillment",
-    "on_hold",            "payment_failed",        "returned",
-    "in_transit",         "out_for_delivery",      "ready_for_pickup",
-    "backordered",        "disputed",              "chargeback_received",
-    "archived",           "draft"};
+static const char *const statuses[20] = {"completed",
+                                         "pending_payment",
+                                         "processing",
+                                         "shipped",
+                                         "delivered",
+                                         "cancelled_by_customer",
+                                         "refunded",
+                                         "partially_refunded",
+                                         "awaiting_fulfillment",
+                                         "on_hold",
+                                         "payment_failed",
+                                         "returned",
+                                         "in_transit",
+                                         "out_for_delivery",
+                                         "ready_for_pickup",
+                                         "backordered",
+                                         "disputed",
+                                         "chargeback_received",
+                                         "archived",
+                                         "draft"};
 
 /* Rows in commit order: multi-row transactions write runs (mean `run`) of
  * one status; statuses are Zipf-distributed. */
@@ -127,8 +139,8 @@ static void gen_status_iid(col *c, size_t n)
 static const char *const events[8] = {"page_view", "click",  "add_to_cart",
                                       "purchase",  "search", "login",
                                       "logout",    "scroll"};
-static const char *const paths[6] = {"/",        "/products", "/cart",
-                                     "/checkout", "/search",  "/account/orders"};
+static const char *const paths[6] = {
+    "/", "/products", "/cart", "/checkout", "/search", "/account/orders"};
 static const char *const refs[5] = {
     "https://www.google.com/", "", "https://newsletter.example.com/",
     "https://www.facebook.com/", "https://partner.example.net/"};
@@ -151,8 +163,7 @@ static void gen_json(col *c, size_t n, uint64_t *ts)
             "\"device\":{\"type\":\"%s\",\"os\":\"%s\",\"browser\":\"%s\"},"
             "\"app_version\":\"5.%u.%u\"",
             (unsigned long long)*ts, rndn(5000), events[ev], (unsigned)rnd(),
-            rndn(65536), rndn(65536), paths[zipf(6)], rndn(1000),
-            refs[zipf(5)],
+            rndn(65536), rndn(65536), paths[zipf(6)], rndn(1000), refs[zipf(5)],
             dev == 0   ? "mobile"
             : dev == 1 ? "desktop"
                        : "tablet",
@@ -256,8 +267,7 @@ typedef struct test_dict {
     size_t len;
 } test_dict;
 
-static void dict_make(test_dict *d, uint32_t id, uint64_t seed_value,
-                      int level)
+static void dict_make(test_dict *d, uint32_t id, uint64_t seed_value, int level)
 {
     col samples;
     col_init(&samples);
@@ -342,17 +352,15 @@ static void assert_same(const col *c, const hr__wbuf *heap,
 }
 
 /* Encode with `o`, decode, compare; returns the scheme byte. */
-static int roundtrip(const col *c, const hr__str_opts *o,
-                     const test_dict *dict)
+static int roundtrip(const col *c, const hr__str_opts *o, const test_dict *dict)
 {
     hr__wbuf out, heap;
     encode(&out, c, o);
     uint32_t *offsets = malloc((c->n + 1) * sizeof *offsets);
     hr__str_dec d = dec_default(dict);
     size_t consumed;
-    ck_assert_int_eq(decode(out.data, out.len, c->n, &d, &heap, offsets,
-                            &consumed),
-                     HR_OK);
+    ck_assert_int_eq(
+        decode(out.data, out.len, c->n, &d, &heap, offsets, &consumed), HR_OK);
     ck_assert_uint_eq(consumed, out.len);
     assert_same(c, &heap, offsets);
     const int scheme = out.data[0];
@@ -525,8 +533,7 @@ START_TEST(heap_slices_and_shared_heaps)
                          0);
     for (int i = 0; i < 600; i++)
         ck_assert_int_eq(
-            memcmp(heap.data + ob[i], c.heap + c.off[i], ob[i + 1] - ob[i]),
-            0);
+            memcmp(heap.data + ob[i], c.heap + c.off[i], ob[i + 1] - ob[i]), 0);
     hr__wbuf_free(&heap);
     hr__wbuf_free(&a);
     hr__wbuf_free(&b);
@@ -548,6 +555,12 @@ START_TEST(low_cardinality_is_dict)
     ck_assert_msg(out.len * 30 <= c.len, "%zu bytes for %zu raw (%.1fx)",
                   out.len, c.len, (double)c.len / (double)out.len);
     hr__wbuf_free(&out);
+    col_free(&c);
+    /* Two equal values: a dictionary would not beat the raw bytes. */
+    col_init(&c);
+    col_adds(&c, "ab");
+    col_adds(&c, "ab");
+    ck_assert_int_eq(roundtrip(&c, &o, NULL), HR__STR_PLAIN);
     col_free(&c);
     /* Independent uniform rows: the codes cannot go below log2(20) = 4.32
      * bits a row, so ~13 bytes a value give at most ~24x; ask for 14x. */
@@ -800,8 +813,8 @@ START_TEST(random_corruption_never_crashes)
             }
             hr__wbuf heap;
             const int rc = decode(bad, len, n, &d, &heap, offsets, NULL);
-            ck_assert_msg(rc == HR_OK || rc == HR_ECORRUPT ||
-                              rc == HR_ELIMIT || rc == HR_ENOTFOUND,
+            ck_assert_msg(rc == HR_OK || rc == HR_ECORRUPT || rc == HR_ELIMIT ||
+                              rc == HR_ENOTFOUND,
                           "%s: rc %d", s[k].name, rc);
             if (rc == HR_OK) {
                 ck_assert_uint_eq(offsets[0], 0);
@@ -876,8 +889,8 @@ START_TEST(max_bytes_is_limit)
         hr__str_dec d = dec_default(&shapes_dict);
         hr__wbuf heap;
         d.max_bytes = s[k].c.len - 1;
-        ck_assert_msg(decode(s[k].enc.data, s[k].enc.len, s[k].c.n, &d,
-                             &heap, offsets, NULL) == HR_ELIMIT,
+        ck_assert_msg(decode(s[k].enc.data, s[k].enc.len, s[k].c.n, &d, &heap,
+                             offsets, NULL) == HR_ELIMIT,
                       "%s", s[k].name);
         ck_assert_uint_eq(heap.len, 0);
         hr__wbuf_free(&heap);
@@ -1001,8 +1014,7 @@ START_TEST(crafted_inconsistencies_are_rejected)
         hr__wbuf_put_u8(&w, 1);
         hr__wbuf_put_varint(&w, 0);
         put_zstd_frame(&w, nul_cases[k], nul_lens[k]);
-        ck_assert_int_eq(decode_crafted(&w, 2, k == 2 ? 4 : 100),
-                         nul_rc[k]);
+        ck_assert_int_eq(decode_crafted(&w, 2, k == 2 ? 4 : 100), nul_rc[k]);
         hr__wbuf_free(&w);
     }
     /* Unknown layout byte. */
@@ -1111,12 +1123,11 @@ START_TEST(allocation_failures_are_enomem)
     for (int k = 0; k < NSHAPES; k++) {
         sweep_state st = {&s[k].c, s[k].o, &s[k].enc, &shapes_dict};
         char why[256] = "";
-        long points = failing_allocator_sweep(encode_op, NULL, &st, why,
-                                              sizeof why);
+        long points =
+            failing_allocator_sweep(encode_op, NULL, &st, why, sizeof why);
         ck_assert_msg(points > 0, "encode %s: %ld (%s)", s[k].name, points,
                       why);
-        points = failing_allocator_sweep(decode_op, NULL, &st, why,
-                                         sizeof why);
+        points = failing_allocator_sweep(decode_op, NULL, &st, why, sizeof why);
         ck_assert_msg(points > 0, "decode %s: %ld (%s)", s[k].name, points,
                       why);
     }
@@ -1134,9 +1145,9 @@ static int train_op(hr_env *e, void *state)
     const train_state *t = state;
     uint8_t *dict;
     size_t len;
-    const int rc = hr__str_train_dict(e, t->samples->heap, t->sizes,
-                                      (unsigned)t->samples->n, 8 << 10, &dict,
-                                      &len);
+    const int rc =
+        hr__str_train_dict(e, t->samples->heap, t->sizes,
+                           (unsigned)t->samples->n, 8 << 10, &dict, &len);
     if (rc == HR_OK)
         hr__free(e, dict);
     return rc;
