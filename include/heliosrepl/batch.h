@@ -86,9 +86,16 @@ HR_API void hr_batch_clear(hr_batch *batch);
 HR_API void hr_batch_clear_rows(hr_batch *batch);
 
 /*
+ * hr_batch_truncate - keep the first `rows` cells of every column and drop
+ * the rest (a row half appended when an append failed, say). Columns
+ * shorter than `rows` are left as they are.
+ */
+HR_API void hr_batch_truncate(hr_batch *batch, size_t rows);
+
+/*
  * hr_batch_set_relation - name the relation the rows belong to (both
  * strings copied; NULL or "" for none). HR_OK, HR_EINVAL (name too long),
- * HR_ENOMEM.
+ * HR_ENOMEM. On error the relation is unchanged.
  */
 HR_API int hr_batch_set_relation(hr_batch *batch, const char *schema_name,
                                  const char *table_name);

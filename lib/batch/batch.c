@@ -107,33 +107,35 @@ HR_API void hr_batch_free(hr_batch *b)
     hr__env_unref(env);
 }
 
-HR_API void hr_batch_clear_rows(hr_batch *b)
+HR_API void hr_batch_truncate(hr_batch *b, size_t rows)
 {
     if (!b)
         return;
     for (int i = 0; i < b->ncolumns; i++) {
         hr__column *c = &b->columns[i];
-        c->len = 0;
-        c->special = 0;
-        c->heap_len = 0;
+        if (c->len <= rows)
+            continue;
+        for (size_t r = rows; r < c->len; r++)
+            c->special -= c->states[r] != HR_VALUE_PRESENT;
+        c->len = rows;
+        if (c->storage == HR__STORE_BYTES)
+            c->heap_len = c->offsets[rows];
     }
 }
 
-static int copy_name(hr_batch *b, const char *src, char **dst)
+HR_API void hr_batch_clear_rows(hr_batch *b)
 {
-    if (!src || !*src) {
-        free_name(b->env, dst);
+    hr_batch_truncate(b, 0);
+}
+
+/* A copy of `src` for a relation name field; "" maps to empty_name. */
+static int dup_name(hr_batch *b, const char *src, char **out)
+{
+    *out = empty_name;
+    if (!src || !*src)
         return HR_OK;
-    }
-    if (strlen(src) > HR_BATCH_MAX_NAME)
-        return hr__fail(&b->error, HR_EINVAL, "relation name longer than %d bytes",
-                        HR_BATCH_MAX_NAME);
-    char *copy = hr__strdup(b->env, src);
-    if (!copy)
-        return hr__fail(&b->error, HR_ENOMEM, "out of memory copying a name");
-    free_name(b->env, dst);
-    *dst = copy;
-    return HR_OK;
+    *out = hr__strdup(b->env, src);
+    return *out ? HR_OK : HR_ENOMEM;
 }
 
 HR_API int hr_batch_set_relation(hr_batch *b, const char *schema_name,
@@ -146,10 +148,18 @@ HR_API int hr_batch_set_relation(hr_batch *b, const char *schema_name,
     if (slen > HR_BATCH_MAX_NAME || tlen > HR_BATCH_MAX_NAME)
         return hr__fail(&b->error, HR_EINVAL, "relation name longer than %d bytes",
                         HR_BATCH_MAX_NAME);
-    int rc = copy_name(b, schema_name, &b->schema_name);
-    if (rc == HR_OK)
-        rc = copy_name(b, table_name, &b->table_name);
-    return rc;
+    char *schema, *table;
+    if (dup_name(b, schema_name, &schema) != HR_OK)
+        return hr__fail(&b->error, HR_ENOMEM, "out of memory copying a name");
+    if (dup_name(b, table_name, &table) != HR_OK) {
+        free_name(b->env, &schema);
+        return hr__fail(&b->error, HR_ENOMEM, "out of memory copying a name");
+    }
+    free_name(b->env, &b->schema_name);
+    free_name(b->env, &b->table_name);
+    b->schema_name = schema;
+    b->table_name = table;
+    return HR_OK;
 }
 
 static int batch_has_values(const hr_batch *b)

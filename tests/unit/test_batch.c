@@ -153,6 +153,36 @@ START_TEST(raw_size_counts_type_widths)
 }
 END_TEST
 
+START_TEST(truncate_drops_a_half_row)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    hr_batch_add_column(b, "id", HR_OID_INT8, 0);
+    hr_batch_add_column(b, "t", HR_OID_TEXT, 1);
+    for (int r = 0; r < 3; r++) {
+        hr_batch_append_int64(b, 0, r);
+        hr_batch_append_bytes(b, 1, "abc", 3);
+    }
+    hr_batch_append_int64(b, 0, 3);           /* half a row */
+    ck_assert_int_eq(hr_batch_append_bytes(b, 1, NULL, 5), HR_EINVAL);
+    hr_batch_truncate(b, hr_batch_rows(b));
+    hr_batch_append_int64(b, 0, 3);
+    hr_batch_append_bytes(b, 1, "xy", 2);
+    ck_assert_uint_eq(hr_batch_rows(b), 4);
+    const uint8_t *p;
+    size_t len;
+    ck_assert_int_eq(hr_batch_get_bytes(b, 1, 3, &p, &len), HR_OK);
+    ck_assert_int_eq(len, 2);
+    ck_assert_int_eq(memcmp(p, "xy", 2), 0);
+    hr_batch_truncate(b, 1);
+    ck_assert_uint_eq(hr_batch_rows(b), 1);
+    ck_assert_uint_eq(hr_batch_raw_size(b), 8 + 3);
+    hr_batch_truncate(b, 10); /* longer than the batch: no change */
+    ck_assert_uint_eq(hr_batch_rows(b), 1);
+    hr_batch_free(b);
+}
+END_TEST
+
 typedef struct build_state {
     hr_batch *b;
 } build_state;
@@ -205,6 +235,7 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, unknown_types_hold_text);
     tcase_add_test(tc, equality_is_bitwise);
     tcase_add_test(tc, raw_size_counts_type_widths);
+    tcase_add_test(tc, truncate_drops_a_half_row);
     tcase_add_test(tc, every_allocation_failure_is_enomem);
     suite_add_tcase(s, tc);
     return s;

@@ -478,6 +478,15 @@ func (b *Batch) ClearRows() {
 	b.partial = false
 }
 
+// Truncate keeps the first rows cells of every column and drops the rest.
+func (b *Batch) Truncate(rows int) {
+	if rows < 0 {
+		rows = 0
+	}
+	C.hr_batch_truncate(b.live(), C.size_t(rows))
+	b.partial = false
+}
+
 // Clear drops rows, columns and relation.
 func (b *Batch) Clear() {
 	C.hr_batch_clear(b.live())

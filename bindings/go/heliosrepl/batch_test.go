@@ -554,3 +554,20 @@ func TestEveryPublicFunctionIsBound(t *testing.T) {
 		t.Errorf("public functions the Go package never calls:\n%s", strings.Join(missing, "\n"))
 	}
 }
+
+func TestBatchTruncate(t *testing.T) {
+	env, err := NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	b, err := BatchFromRows(env, []Column{{Name: "id", Type: OidInt8}}, [][]any{{int64(1)}, {int64(2)}, {int64(3)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Truncate(2)
+	if b.Len() != 2 {
+		t.Fatalf("Len after Truncate(2) = %d", b.Len())
+	}
+}

@@ -578,6 +578,13 @@ class Batch:
         _L.hr_batch_clear_rows(self._ptr)
         self._partial = False
 
+    def truncate(self, rows):
+        """Keep the first `rows` cells of every column, drop the rest."""
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise TypeError("rows must be a non-negative int")
+        _L.hr_batch_truncate(self._ptr, rows)
+        self._partial = False
+
     def clear(self):
         """Drop rows, columns and relation."""
         _L.hr_batch_clear(self._ptr)

@@ -137,6 +137,15 @@ class BatchBuildTest(BatchTestCase):
         with self.assertRaises(IndexError):
             b.row(3)
 
+    def test_truncate(self):
+        b = Batch(self.env, columns=[("id", Oid.INT8, False), ("t", Oid.TEXT, True)])
+        b.extend([(1, "a"), (2, "b"), (3, None)])
+        b.truncate(1)
+        self.assertEqual(len(b), 1)
+        self.assertEqual(list(b.rows()), [(1, "a")])
+        with self.assertRaises(TypeError):
+            b.truncate(-1)
+
     def test_extend_clear_rows_and_clear(self):
         b = self.batch([("a", Oid.INT4)], [(1,)])
         b.extend([(2,), (3,)])
