@@ -265,7 +265,8 @@ HR_API int hr_batch_get_bytes(const hr_batch *b, int col, size_t row,
     int rc = readable_cell(b, col, row, HR__STORE_BYTES, &c);
     if (rc != HR_OK)
         return rc;
-    *data = c->heap + c->offsets[row];
+    /* A column that only ever held empty values has no heap yet. */
+    *data = c->heap ? c->heap + c->offsets[row] : (const uint8_t *)"";
     *len = c->offsets[row + 1] - c->offsets[row];
     return HR_OK;
 }
