@@ -12,5 +12,6 @@
 #include <heliosrepl/core.h>
 #include <heliosrepl/batch.h>
 #include <heliosrepl/codec.h>
+#include <heliosrepl/pgoutput.h>
 
 #endif /* HELIOSREPL_H */

@@ -13,12 +13,17 @@
 // (NewBatch, BatchFromRows, BatchFromColumns: a relation's columns plus rows
 // of Go values) and a Codec (NewCodec: Batch <-> frame bytes, with optional
 // AES-256-GCM sealing) are created from it and hold a reference to it, so
-// Env.Close may come before theirs. Every handle has Close; finalizers
-// release forgotten ones, but close them explicitly.
+// Env.Close may come before theirs. A PgDecoder (NewPgDecoder) decodes
+// PostgreSQL's logical replication stream (pgoutput) and calls back with
+// PgTxn snapshots of committed transactions, whose row changes convert to
+// typed batches (PgTxn.Batches, inside the callback). Every handle has
+// Close; finalizers release forgotten ones, but close them explicitly.
 //
 // Memory: byte values are copied into C memory before they are passed to
 // the library, and frames, blobs and values the library returns are copied
-// into Go slices; the package never hands C a Go pointer to keep.
+// into Go slices; the package never hands C a Go pointer to keep. C calls
+// back into Go through C trampolines (trampoline.c) whose context pointer
+// is a runtime/cgo.Handle.
 //
 // Thread rules are the library's: one goroutine at a time per handle;
 // different handles may be used concurrently.

@@ -37,3 +37,46 @@ void hrgo_log_through_trampoline(uintptr_t ctx, int level, const char *message)
 {
     log_message((void *)ctx, (hr_log_level)level, message);
 }
+
+/* ---- pgoutput decoder callbacks (pgcallbacks.go) ---- */
+
+/* cgo's export header drops const; Go only reads through these pointers. */
+static int pg_on_txn(void *ctx, const hr_pgtxn *txn)
+{
+    return hrgoPgTxn((uintptr_t)ctx, (hr_pgtxn *)txn);
+}
+
+static int pg_on_relation(void *ctx, const hr_pgrelation *relation,
+                          int schema_changed)
+{
+    return hrgoPgRelation((uintptr_t)ctx, (hr_pgrelation *)relation,
+                          schema_changed);
+}
+
+static int pg_on_keepalive(void *ctx, uint64_t wal_end, int64_t server_time,
+                           int reply_requested)
+{
+    return hrgoPgKeepalive((uintptr_t)ctx, wal_end, server_time,
+                           reply_requested);
+}
+
+static int pg_on_message(void *ctx, uint64_t lsn, const char *prefix,
+                         const uint8_t *content, size_t content_len)
+{
+    return hrgoPgMessage((uintptr_t)ctx, lsn, (char *)prefix,
+                         (uint8_t *)content, content_len);
+}
+
+int hrgo_pgdecoder_new(hr_env *env, uintptr_t ctx, unsigned which,
+                       hr_pgdecoder **out)
+{
+    const hr_pgdecoder_callbacks cb = {
+        HR_PGDECODER_CALLBACKS_VERSION,
+        (void *)ctx,
+        (which & HRGO_PG_ON_TXN) ? pg_on_txn : NULL,
+        (which & HRGO_PG_ON_RELATION) ? pg_on_relation : NULL,
+        (which & HRGO_PG_ON_KEEPALIVE) ? pg_on_keepalive : NULL,
+        (which & HRGO_PG_ON_MESSAGE) ? pg_on_message : NULL,
+    };
+    return hr_pgdecoder_new(env, &cb, out);
+}

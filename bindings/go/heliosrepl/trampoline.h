@@ -2,7 +2,8 @@
  * trampoline.h - C side of the Go callbacks (see callbacks.go).
  *
  * The library calls these static C functions, which forward to the
- * //export'ed Go functions with the env's cgo.Handle as a uintptr_t.
+ * //export'ed Go functions with a cgo.Handle (the env's, or a pgoutput
+ * decoder's) as a uintptr_t.
  */
 #ifndef HELIOSREPL_GO_TRAMPOLINE_H
 #define HELIOSREPL_GO_TRAMPOLINE_H
@@ -22,5 +23,20 @@ int hrgo_env_set_log(hr_env *env, uintptr_t ctx, int enabled, int min_level);
 
 /* Calls the log trampoline directly; the tests use it (no core call logs). */
 void hrgo_log_through_trampoline(uintptr_t ctx, int level, const char *message);
+
+/* Which pgoutput callbacks hrgo_pgdecoder_new installs (the others NULL). */
+enum {
+    HRGO_PG_ON_TXN = 1,
+    HRGO_PG_ON_RELATION = 2,
+    HRGO_PG_ON_KEEPALIVE = 4,
+    HRGO_PG_ON_MESSAGE = 8
+};
+
+/*
+ * hr_pgdecoder_new with the Go callbacks of handle `ctx` (see
+ * pgcallbacks.go) selected by the HRGO_PG_* bits of `which`.
+ */
+int hrgo_pgdecoder_new(hr_env *env, uintptr_t ctx, unsigned which,
+                       hr_pgdecoder **out);
 
 #endif

@@ -11,7 +11,9 @@ Handles: an :class:`Env` comes first; a :class:`Batch` (a relation's columns
 plus rows of Python values, see :mod:`heliosrepl.batch` for the mapping) and
 a :class:`Codec` (Batch <-> frame bytes, optionally sealed with AES-256-GCM;
 :func:`frame_inspect` reads a frame's header) are created from it and keep
-a reference to it.
+a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
+replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
+changes convert to typed batches (see :mod:`heliosrepl.pgoutput`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -23,6 +25,9 @@ from .codec import (KEY_SIZE, Codec, Compressor, FrameFlag, FrameInfo, Param,
 from .env import Env, LogLevel
 from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
                      is_fatal, status_name, strerror)
+from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
+                       PgDecoderParam, PgMessage, PgRelation, PgTruncate,
+                       PgTruncateOption, PgTxn, PgValue, PgValueForm)
 
 __all__ = [
     "BINDING_MAJOR",
@@ -40,6 +45,18 @@ __all__ = [
     "LogLevel",
     "Oid",
     "Param",
+    "PgChange",
+    "PgChangeKind",
+    "PgColumn",
+    "PgDecoder",
+    "PgDecoderParam",
+    "PgMessage",
+    "PgRelation",
+    "PgTruncate",
+    "PgTruncateOption",
+    "PgTxn",
+    "PgValue",
+    "PgValueForm",
     "Status",
     "UNCHANGED_TOAST",
     "ValueState",

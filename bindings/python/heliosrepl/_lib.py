@@ -8,9 +8,9 @@ The shared library is looked up, in order, at:
 3. the system: ``ctypes.util.find_library("heliosrepl")``, then the bare
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
-Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``) gets
-its ``argtypes`` and ``restype`` here, so no call goes through ctypes'
-int-only defaults. Read-only byte buffers (``const void *``,
+Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
+``pgoutput.h``) gets its ``argtypes`` and ``restype`` here, so no call goes
+through ctypes' int-only defaults. Read-only byte buffers (``const void *``,
 ``const uint8_t *``) are declared ``c_char_p``: a ``bytes`` object is passed
 by address, embedded NUL bytes included, without a copy.
 
@@ -36,6 +36,9 @@ ENV_VAR = "HELIOSREPL_LIB"
 hr_env_p = ctypes.c_void_p  # opaque hr_env *
 hr_batch_p = ctypes.c_void_p  # opaque hr_batch *
 hr_codec_p = ctypes.c_void_p  # opaque hr_codec *
+hr_pgdecoder_p = ctypes.c_void_p  # opaque hr_pgdecoder *
+hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
+hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -53,6 +56,25 @@ CLOCK_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)
 
 HR_ALLOCATOR_VERSION = 1
 HR_CLOCK_VERSION = 1
+HR_PGDECODER_CALLBACKS_VERSION = 1
+
+# The callbacks of hr_pgdecoder_callbacks (pgoutput.h). Strings and byte
+# buffers are declared as void pointers, read with their lengths.
+#: int (*on_txn)(void *ctx, const hr_pgtxn *txn)
+PG_TXN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+#: int (*on_relation)(void *ctx, const hr_pgrelation *rel, int changed)
+PG_RELATION_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                  ctypes.c_void_p, ctypes.c_int)
+#: int (*on_keepalive)(void *ctx, uint64_t wal_end, int64_t server_time,
+#:                     int reply_requested)
+PG_KEEPALIVE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_uint64, ctypes.c_int64,
+                                   ctypes.c_int)
+#: int (*on_message)(void *ctx, uint64_t lsn, const char *prefix,
+#:                   const uint8_t *content, size_t content_len)
+PG_MESSAGE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                 ctypes.c_uint64, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_size_t)
 
 
 class Allocator(ctypes.Structure):
@@ -78,6 +100,19 @@ class Clock(ctypes.Structure):
     ]
 
 
+class PgDecoderCallbacks(ctypes.Structure):
+    """struct hr_pgdecoder_callbacks (pgoutput.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
+        ("on_txn", PG_TXN_FN),
+        ("on_relation", PG_RELATION_FN),
+        ("on_keepalive", PG_KEEPALIVE_FN),
+        ("on_message", PG_MESSAGE_FN),
+    ]
+
+
 class FrameInfo(ctypes.Structure):
     """struct hr_frame_info (codec.h); `size` is set by the caller."""
 
@@ -97,7 +132,8 @@ _c_size = ctypes.c_size_t
 _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
-# name: (restype, argtypes), in the order of core.h, batch.h, codec.h.
+# name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
+# pgoutput.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -172,6 +208,52 @@ _PROTOTYPES = {
                                        _p(_c_size)]),
     "hr_codec_import_dicts": (_c_int, [hr_codec_p, _c_bytes, _c_size]),
     "hr_codec_errmsg": (ctypes.c_char_p, [hr_codec_p]),
+    # --- pgoutput.h ---
+    "hr_pgdecoder_new": (_c_int, [hr_env_p, _p(PgDecoderCallbacks),
+                                  _p(hr_pgdecoder_p)]),
+    "hr_pgdecoder_free": (None, [hr_pgdecoder_p]),
+    "hr_pgdecoder_reset": (None, [hr_pgdecoder_p, _c_int]),
+    "hr_pgdecoder_set_param": (_c_int, [hr_pgdecoder_p, _c_int,
+                                        ctypes.c_int64]),
+    "hr_pgdecoder_feed": (_c_int, [hr_pgdecoder_p, _c_bytes, _c_size]),
+    "hr_pgdecoder_feed_message": (_c_int, [hr_pgdecoder_p, ctypes.c_uint64,
+                                           _c_bytes, _c_size]),
+    "hr_pgdecoder_wal_end": (ctypes.c_uint64, [hr_pgdecoder_p]),
+    "hr_pgdecoder_relation": (hr_pgrelation_p, [hr_pgdecoder_p,
+                                                ctypes.c_uint32]),
+    "hr_pgdecoder_errmsg": (ctypes.c_char_p, [hr_pgdecoder_p]),
+    "hr_pgrelation_oid": (ctypes.c_uint32, [hr_pgrelation_p]),
+    "hr_pgrelation_schema": (ctypes.c_char_p, [hr_pgrelation_p]),
+    "hr_pgrelation_name": (ctypes.c_char_p, [hr_pgrelation_p]),
+    "hr_pgrelation_replica_identity": (ctypes.c_char, [hr_pgrelation_p]),
+    "hr_pgrelation_columns": (_c_int, [hr_pgrelation_p]),
+    "hr_pgrelation_column_name": (ctypes.c_char_p, [hr_pgrelation_p, _c_int]),
+    "hr_pgrelation_column_type": (ctypes.c_uint32, [hr_pgrelation_p, _c_int]),
+    "hr_pgrelation_column_typmod": (ctypes.c_int32, [hr_pgrelation_p,
+                                                     _c_int]),
+    "hr_pgrelation_column_is_key": (_c_int, [hr_pgrelation_p, _c_int]),
+    "hr_pgtxn_xid": (ctypes.c_uint32, [hr_pgtxn_p]),
+    "hr_pgtxn_commit_lsn": (ctypes.c_uint64, [hr_pgtxn_p]),
+    "hr_pgtxn_end_lsn": (ctypes.c_uint64, [hr_pgtxn_p]),
+    "hr_pgtxn_commit_time": (ctypes.c_int64, [hr_pgtxn_p]),
+    "hr_pgtxn_origin": (ctypes.c_char_p, [hr_pgtxn_p]),
+    "hr_pgtxn_origin_lsn": (ctypes.c_uint64, [hr_pgtxn_p]),
+    "hr_pgtxn_streamed": (_c_int, [hr_pgtxn_p]),
+    "hr_pgtxn_changes": (_c_size, [hr_pgtxn_p]),
+    "hr_pgtxn_change_kind": (_c_int, [hr_pgtxn_p, _c_size]),
+    "hr_pgtxn_change_relation": (hr_pgrelation_p, [hr_pgtxn_p, _c_size]),
+    "hr_pgtxn_change_old_form": (_c_int, [hr_pgtxn_p, _c_size]),
+    "hr_pgtxn_change_value": (_c_int, [hr_pgtxn_p, _c_size, _c_int, _c_int,
+                                       _p(ctypes.c_void_p), _p(_c_size)]),
+    "hr_pgtxn_change_truncate": (_c_int, [hr_pgtxn_p, _c_size, _p(_c_size),
+                                          _p(_c_int)]),
+    "hr_pgtxn_change_truncate_oid": (ctypes.c_uint32, [hr_pgtxn_p, _c_size,
+                                                       _c_size]),
+    "hr_pgtxn_change_message": (_c_int, [hr_pgtxn_p, _c_size,
+                                         _p(ctypes.c_char_p),
+                                         _p(ctypes.c_void_p), _p(_c_size)]),
+    "hr_pgtxn_to_batch": (_c_int, [hr_pgtxn_p, _c_size, hr_batch_p,
+                                   _p(_c_size)]),
 }
 
 

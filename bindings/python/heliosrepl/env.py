@@ -72,11 +72,12 @@ class Env:
     from the method of a handle created from this env, see below).
 
     Handles created from an env (:class:`~heliosrepl.Batch`,
-    :class:`~heliosrepl.Codec`) keep a reference to it, so its callbacks stay
-    alive as long as they do. :meth:`close` may be called while such
-    handles are still open: the Env refuses further calls and new handles at
-    once, but the underlying hr_env is released only when the last of its
-    handles is closed (a codec still needs it to create decoded batches).
+    :class:`~heliosrepl.Codec`, :class:`~heliosrepl.PgDecoder`) keep a
+    reference to it, so its callbacks stay alive as long as they do.
+    :meth:`close` may be called while such handles are still open: the Env
+    refuses further calls and new handles at once, but the underlying
+    hr_env is released only when the last of its handles is closed (a codec
+    or a decoder still needs it to create batches).
     """
 
     def __init__(self):
