@@ -54,6 +54,10 @@ typedef enum hr_status {
 /* The lowest status code this version of the library can return. */
 #define HR_STATUS_MIN HR_EINTERNAL
 
+/* Interest bits of the library's I/O handles (what to wait for on an fd). */
+#define HR_POLL_IN 0x1
+#define HR_POLL_OUT 0x2
+
 /*
  * hr_strerror - a short, static, English description of a status code.
  * Never returns NULL: an unknown code gives "unknown error".

@@ -13,5 +13,6 @@
 #include <heliosrepl/batch.h>
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
+#include <heliosrepl/stream.h>
 
 #endif /* HELIOSREPL_H */

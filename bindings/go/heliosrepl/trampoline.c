@@ -80,3 +80,30 @@ int hrgo_pgdecoder_new(hr_env *env, uintptr_t ctx, unsigned which,
     };
     return hr_pgdecoder_new(env, &cb, out);
 }
+
+/* ---- stream callbacks (streamcallbacks.go) ---- */
+
+static int stream_on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
+                         const hr_stream_change *changes, size_t n)
+{
+    return hrgoStreamTxn((uintptr_t)ctx, (char *)tenant_id, (hr_pgtxn *)txn,
+                         (hr_stream_change *)changes, n);
+}
+
+static int stream_on_schema_change(void *ctx, const hr_pgrelation *relation)
+{
+    return hrgoStreamSchemaChange((uintptr_t)ctx, (hr_pgrelation *)relation);
+}
+
+int hrgo_stream_new(hr_env *env, const hr_stream_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_stream **out)
+{
+    const hr_stream_callbacks cb = {
+        HR_STREAM_CALLBACKS_VERSION,
+        (void *)ctx,
+        (which & HRGO_STREAM_ON_TXN) ? stream_on_txn : NULL,
+        (which & HRGO_STREAM_ON_SCHEMA_CHANGE) ? stream_on_schema_change
+                                               : NULL,
+    };
+    return hr_stream_new(env, opts, &cb, out);
+}

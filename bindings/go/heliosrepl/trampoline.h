@@ -39,4 +39,17 @@ enum {
 int hrgo_pgdecoder_new(hr_env *env, uintptr_t ctx, unsigned which,
                        hr_pgdecoder **out);
 
+/* Which stream callbacks hrgo_stream_new installs (the others NULL). */
+enum {
+    HRGO_STREAM_ON_TXN = 1,
+    HRGO_STREAM_ON_SCHEMA_CHANGE = 2
+};
+
+/*
+ * hr_stream_new with the Go callbacks of handle `ctx` (see
+ * streamcallbacks.go) selected by the HRGO_STREAM_* bits of `which`.
+ */
+int hrgo_stream_new(hr_env *env, const hr_stream_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_stream **out);
+
 #endif

@@ -13,7 +13,9 @@ a :class:`Codec` (Batch <-> frame bytes, optionally sealed with AES-256-GCM;
 :func:`frame_inspect` reads a frame's header) are created from it and keep
 a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
-changes convert to typed batches (see :mod:`heliosrepl.pgoutput`).
+changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
+:class:`Stream` runs a tenant change stream from a source PostgreSQL
+(see :mod:`heliosrepl.stream`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -28,6 +30,9 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
+                     StreamPhase, StreamRole, stream_batches,
+                     stream_to_batch)
 
 __all__ = [
     "BINDING_MAJOR",
@@ -57,7 +62,14 @@ __all__ = [
     "PgTxn",
     "PgValue",
     "PgValueForm",
+    "PollFlag",
     "Status",
+    "Stream",
+    "StreamChange",
+    "StreamMode",
+    "StreamOpts",
+    "StreamPhase",
+    "StreamRole",
     "UNCHANGED_TOAST",
     "ValueState",
     "frame_inspect",
@@ -65,6 +77,8 @@ __all__ = [
     "param_bounds",
     "require_version",
     "status_name",
+    "stream_batches",
+    "stream_to_batch",
     "strerror",
     "version",
     "version_string",

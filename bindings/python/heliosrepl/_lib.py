@@ -9,10 +9,11 @@ The shared library is looked up, in order, at:
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
-``pgoutput.h``) gets its ``argtypes`` and ``restype`` here, so no call goes
-through ctypes' int-only defaults. Read-only byte buffers (``const void *``,
-``const uint8_t *``) are declared ``c_char_p``: a ``bytes`` object is passed
-by address, embedded NUL bytes included, without a copy.
+``pgoutput.h``, ``stream.h``) gets its ``argtypes`` and ``restype`` here,
+so no call goes through ctypes' int-only defaults. Read-only byte buffers
+(``const void *``, ``const uint8_t *``) are declared ``c_char_p``: a
+``bytes`` object is passed by address, embedded NUL bytes included, without
+a copy.
 
 ctypes converts a Python int to a fixed-width C integer *modulo* its width
 and never raises, so callers range-check every integer they pass.
@@ -39,6 +40,8 @@ hr_codec_p = ctypes.c_void_p  # opaque hr_codec *
 hr_pgdecoder_p = ctypes.c_void_p  # opaque hr_pgdecoder *
 hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
 hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
+hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
+hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -75,6 +78,19 @@ PG_KEEPALIVE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
 PG_MESSAGE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
                                  ctypes.c_uint64, ctypes.c_void_p,
                                  ctypes.c_void_p, ctypes.c_size_t)
+
+HR_STREAM_CALLBACKS_VERSION = 1
+HR_STREAM_FDS_MAX = 2
+
+# The callbacks of hr_stream_callbacks (stream.h).
+#: int (*on_txn)(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
+#:               const hr_stream_change *changes, size_t n)
+STREAM_TXN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_size_t)
+#: int (*on_schema_change)(void *ctx, const hr_pgrelation *relation)
+STREAM_SCHEMA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.c_void_p)
 
 
 class Allocator(ctypes.Structure):
@@ -113,6 +129,26 @@ class PgDecoderCallbacks(ctypes.Structure):
     ]
 
 
+class StreamChange(ctypes.Structure):
+    """struct hr_stream_change (stream.h)."""
+
+    _fields_ = [
+        ("index", ctypes.c_size_t),
+        ("role", ctypes.c_int),
+    ]
+
+
+class StreamCallbacks(ctypes.Structure):
+    """struct hr_stream_callbacks (stream.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
+        ("on_txn", STREAM_TXN_FN),
+        ("on_schema_change", STREAM_SCHEMA_FN),
+    ]
+
+
 class FrameInfo(ctypes.Structure):
     """struct hr_frame_info (codec.h); `size` is set by the caller."""
 
@@ -133,7 +169,7 @@ _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h.
+# pgoutput.h, stream.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -254,6 +290,51 @@ _PROTOTYPES = {
                                          _p(ctypes.c_void_p), _p(_c_size)]),
     "hr_pgtxn_to_batch": (_c_int, [hr_pgtxn_p, _c_size, hr_batch_p,
                                    _p(_c_size)]),
+    # --- stream.h ---
+    "hr_stream_opts_new": (_c_int, [hr_env_p, _p(hr_stream_opts_p)]),
+    "hr_stream_opts_free": (None, [hr_stream_opts_p]),
+    "hr_stream_opts_set_conninfo": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_set_mode": (_c_int, [hr_stream_opts_p, _c_int]),
+    "hr_stream_opts_set_tenant": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_set_tenant_column": (_c_int, [hr_stream_opts_p,
+                                                  _c_bytes]),
+    "hr_stream_opts_add_table": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_add_schema": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_set_slot": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_set_publication": (_c_int, [hr_stream_opts_p, _c_bytes]),
+    "hr_stream_opts_set_start_lsn": (_c_int, [hr_stream_opts_p,
+                                              ctypes.c_uint64]),
+    "hr_stream_opts_set_binary": (_c_int, [hr_stream_opts_p, _c_int]),
+    "hr_stream_opts_set_proto_version": (_c_int, [hr_stream_opts_p, _c_int]),
+    "hr_stream_opts_set_status_interval_ms": (_c_int, [hr_stream_opts_p,
+                                                       ctypes.c_int64]),
+    "hr_stream_opts_set_heartbeat_interval_ms": (_c_int, [hr_stream_opts_p,
+                                                          ctypes.c_int64]),
+    "hr_stream_opts_set_export_snapshot": (_c_int, [hr_stream_opts_p,
+                                                    _c_int]),
+    "hr_stream_opts_errmsg": (ctypes.c_char_p, [hr_stream_opts_p]),
+    "hr_stream_new": (_c_int, [hr_env_p, hr_stream_opts_p,
+                               _p(StreamCallbacks), _p(hr_stream_p)]),
+    "hr_stream_free": (None, [hr_stream_p]),
+    "hr_stream_add_tenant": (_c_int, [hr_stream_p, _c_bytes,
+                                      ctypes.c_uint64]),
+    "hr_stream_remove_tenant": (_c_int, [hr_stream_p, _c_bytes]),
+    "hr_stream_fds": (_c_int, [hr_stream_p, _p(_c_int), _p(_c_int), _c_int]),
+    "hr_stream_fd": (_c_int, [hr_stream_p]),
+    "hr_stream_interest": (_c_int, [hr_stream_p]),
+    "hr_stream_timeout_ms": (ctypes.c_int64, [hr_stream_p, ctypes.c_uint64]),
+    "hr_stream_phase": (_c_int, [hr_stream_p]),
+    "hr_stream_step": (_c_int, [hr_stream_p, ctypes.c_uint64]),
+    "hr_stream_run": (_c_int, [hr_stream_p, ctypes.c_int64]),
+    "hr_stream_confirm": (_c_int, [hr_stream_p, _c_bytes, ctypes.c_uint64]),
+    "hr_stream_confirmed_lsn": (ctypes.c_uint64, [hr_stream_p, _c_bytes]),
+    "hr_stream_snapshot_name": (ctypes.c_char_p, [hr_stream_p]),
+    "hr_stream_consistent_lsn": (ctypes.c_uint64, [hr_stream_p]),
+    "hr_stream_release_snapshot": (_c_int, [hr_stream_p]),
+    "hr_stream_drop": (_c_int, [hr_stream_p]),
+    "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
+                                    _c_size, hr_batch_p, _p(_c_size)]),
+    "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
 }
 
 
