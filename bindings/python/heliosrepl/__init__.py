@@ -15,7 +15,8 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`).
+(see :mod:`heliosrepl.stream`). A :class:`Transport` moves encoded
+frames with their metadata (see :mod:`heliosrepl.transport`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -33,6 +34,8 @@ from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
+from .transport import (Message, MessageFlag, MessageMeta, Transport,
+                        TransportKind, TransportParam, transport_param_bounds)
 
 __all__ = [
     "BINDING_MAJOR",
@@ -48,6 +51,9 @@ __all__ = [
     "IncompatibleLibraryError",
     "KEY_SIZE",
     "LogLevel",
+    "Message",
+    "MessageFlag",
+    "MessageMeta",
     "Oid",
     "Param",
     "PgChange",
@@ -70,6 +76,9 @@ __all__ = [
     "StreamOpts",
     "StreamPhase",
     "StreamRole",
+    "Transport",
+    "TransportKind",
+    "TransportParam",
     "UNCHANGED_TOAST",
     "ValueState",
     "frame_inspect",
@@ -80,6 +89,7 @@ __all__ = [
     "stream_batches",
     "stream_to_batch",
     "strerror",
+    "transport_param_bounds",
     "version",
     "version_string",
 ]

@@ -42,6 +42,8 @@ hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
 hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
 hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
 hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
+hr_transport_p = ctypes.c_void_p  # opaque hr_transport *
+hr_transport_msg_p = ctypes.c_void_p  # opaque hr_transport_msg *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -163,13 +165,30 @@ class FrameInfo(ctypes.Structure):
     ]
 
 
+class TransportMeta(ctypes.Structure):
+    """struct hr_transport_meta (transport.h); `size` is set by the caller.
+    Strings read back as bytes (they hold no NUL byte)."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("tenant_id", ctypes.c_char_p),
+        ("flags", ctypes.c_uint32),
+        ("lsn", ctypes.c_uint64),
+        ("commit_time", ctypes.c_int64),
+        ("schema_name", ctypes.c_char_p),
+        ("table_name", ctypes.c_char_p),
+        ("idempotent_until", ctypes.c_uint64),
+        ("seq", ctypes.c_uint64),
+    ]
+
+
 _c_int = ctypes.c_int
 _c_size = ctypes.c_size_t
 _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h.
+# pgoutput.h, stream.h, transport.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -335,6 +354,34 @@ _PROTOTYPES = {
     "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
                                     _c_size, hr_batch_p, _p(_c_size)]),
     "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
+    # --- transport.h ---
+    "hr_transport_new_inproc": (_c_int, [hr_env_p, _p(hr_transport_p)]),
+    "hr_transport_free": (None, [hr_transport_p]),
+    "hr_transport_kind": (_c_int, [hr_transport_p]),
+    "hr_transport_set_param": (_c_int, [hr_transport_p, _c_int,
+                                        ctypes.c_int64]),
+    "hr_transport_get_param": (_c_int, [hr_transport_p, _c_int,
+                                        _p(ctypes.c_int64)]),
+    "hr_transport_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
+                                           _p(ctypes.c_int64)]),
+    "hr_transport_send": (_c_int, [hr_transport_p, _p(TransportMeta),
+                                   _c_bytes, _c_size]),
+    "hr_transport_writable": (_c_int, [hr_transport_p, _c_size]),
+    "hr_transport_recv": (_c_int, [hr_transport_p, _p(hr_transport_msg_p)]),
+    "hr_transport_msg_free": (None, [hr_transport_msg_p]),
+    "hr_transport_msg_meta": (_c_int, [hr_transport_msg_p,
+                                       _p(TransportMeta)]),
+    "hr_transport_msg_data": (ctypes.c_void_p, [hr_transport_msg_p,
+                                                _p(_c_size)]),
+    "hr_transport_fd": (_c_int, [hr_transport_p]),
+    "hr_transport_interest": (_c_int, [hr_transport_p]),
+    "hr_transport_timeout_ms": (ctypes.c_int64, [hr_transport_p,
+                                                 ctypes.c_uint64]),
+    "hr_transport_step": (_c_int, [hr_transport_p, ctypes.c_uint64]),
+    "hr_transport_stats": (None, [hr_transport_p, _p(ctypes.c_uint64),
+                                  _p(ctypes.c_uint64), _p(_c_size),
+                                  _p(_c_size)]),
+    "hr_transport_errmsg": (ctypes.c_char_p, [hr_transport_p]),
 }
 
 
