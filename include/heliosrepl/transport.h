@@ -26,6 +26,9 @@
  *   LAST                  hr_applier_commit
  *   COPY_DONE             hr_applier_set_idempotent_until (if set), then
  *                         hr_applier_finish_copy(lsn)
+ *   ABORT                 hr_applier_rollback: the producer failed in the
+ *                         middle of a unit (a copier that lost its
+ *                         connection); the unit comes again later
  * A message may be both FIRST and LAST (a one-frame transaction, or an
  * empty one that only moves the checkpoint).
  *
@@ -33,7 +36,10 @@
  * messages and HR_TRANSPORT_PARAM_MAX_BYTES bytes of payload; a send beyond
  * either returns HR_EAGAIN and queues nothing (an empty queue takes any one
  * message, so a frame larger than the byte limit still gets through).
- * Order: global FIFO, hence FIFO per tenant.
+ * Order: global FIFO, hence FIFO per tenant. An applier has one unit open
+ * at a time, so a host feeding one applier from one in-process transport
+ * sends each unit whole before another tenant's unit starts (the agent
+ * does); messages of different tenants' units never need reordering.
  *
  * Thread rules: one thread at a time per transport (both ends included).
  * Messages received are independent of the transport: a host may free them
@@ -72,7 +78,8 @@ typedef enum hr_transport_param {
 #define HR_TRANSPORT_LAST 0x02u      /* last message of its unit */
 #define HR_TRANSPORT_COPY 0x04u      /* unit = initial copy of one table */
 #define HR_TRANSPORT_COPY_DONE 0x08u /* the tenant's initial copy is done */
-#define HR_TRANSPORT_FLAGS_ALL 0x0fu
+#define HR_TRANSPORT_ABORT 0x10u     /* drop the tenant's unfinished unit */
+#define HR_TRANSPORT_FLAGS_ALL 0x1fu
 
 /*
  * A message's metadata. `size` is sizeof(hr_transport_meta) as the caller
@@ -81,8 +88,8 @@ typedef enum hr_transport_param {
  * are added at the end.
  *
  * tenant_id     the tenant, 1..255 bytes, no NUL (required)
- * flags         HR_TRANSPORT_* above; COPY_DONE stands alone (no FIRST,
- *               LAST, COPY) and carries no bytes
+ * flags         HR_TRANSPORT_* above; COPY_DONE and ABORT each stand
+ *               alone (no other flag) and carry no bytes
  * lsn           a source transaction: its end LSN; a copy: the snapshot's
  *               LSN; COPY_DONE: the LSN to finish the copy at
  * commit_time   the source commit time, microseconds since 2000-01-01 UTC
@@ -139,7 +146,7 @@ HR_API int hr_transport_param_bounds(hr_transport_param param, int64_t *min,
  * meta->size. HR_OK; HR_EAGAIN (queue full: receive, then send again;
  * nothing queued); HR_EINVAL (NULL argument, meta->size too small for
  * `flags`, bad tenant id, unknown flags, COPY without a table, COPY_DONE
- * with other flags or bytes); HR_ENOMEM.
+ * or ABORT with other flags or bytes); HR_ENOMEM.
  */
 HR_API int hr_transport_send(hr_transport *transport,
                              hr_transport_meta *meta, const uint8_t *data,

@@ -167,6 +167,9 @@ static int check_meta(hr_transport *t, const hr_transport_meta *meta,
     if ((f & HR_TRANSPORT_COPY_DONE) && (f != HR_TRANSPORT_COPY_DONE || len))
         return hr__fail(&t->error, HR_EINVAL,
                         "COPY_DONE stands alone: no other flag, no bytes");
+    if ((f & HR_TRANSPORT_ABORT) && (f != HR_TRANSPORT_ABORT || len))
+        return hr__fail(&t->error, HR_EINVAL,
+                        "ABORT stands alone: no other flag, no bytes");
     if (f & HR_TRANSPORT_COPY) {
         if (!META_HAS(meta, table_name) || !name_ok(meta->schema_name) ||
             !name_ok(meta->table_name))

@@ -208,6 +208,11 @@ START_TEST(bad_metadata_is_refused)
     m.flags = HR_TRANSPORT_COPY_DONE;
     ck_assert_int_eq(hr_transport_send(tr, &m, (const uint8_t *)"x", 1),
                      HR_EINVAL);
+    m.flags = HR_TRANSPORT_ABORT | HR_TRANSPORT_FIRST;
+    ck_assert_int_eq(hr_transport_send(tr, &m, NULL, 0), HR_EINVAL);
+    m.flags = HR_TRANSPORT_ABORT;
+    ck_assert_int_eq(hr_transport_send(tr, &m, (const uint8_t *)"x", 1),
+                     HR_EINVAL);
     m.flags = 0;
     ck_assert_int_eq(hr_transport_send(tr, &m, NULL, 3), HR_EINVAL);
     m.size = 4;

@@ -35,6 +35,7 @@ const (
 	MessageLast     = uint32(C.HR_TRANSPORT_LAST)      // last message of its unit
 	MessageCopy     = uint32(C.HR_TRANSPORT_COPY)      // unit = initial copy of one table
 	MessageCopyDone = uint32(C.HR_TRANSPORT_COPY_DONE) // the tenant's initial copy is done
+	MessageAbort    = uint32(C.HR_TRANSPORT_ABORT)     // drop the tenant's unfinished unit
 )
 
 // MessageMeta is a message's metadata (hr_transport_meta); see

@@ -42,6 +42,7 @@ class MessageFlag(enum.IntFlag):
     LAST = 0x02       # last message of its unit
     COPY = 0x04       # unit = initial copy of one table
     COPY_DONE = 0x08  # the tenant's initial copy is done
+    ABORT = 0x10      # drop the tenant's unfinished unit
 
 
 @dataclasses.dataclass(frozen=True)
