@@ -14,6 +14,7 @@
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
 #include <heliosrepl/stream.h>
+#include <heliosrepl/copy.h>
 #include <heliosrepl/transport.h>
 
 #endif /* HELIOSREPL_H */
