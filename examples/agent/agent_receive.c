@@ -1,0 +1,159 @@
+/*
+ * agent_receive.c - the applying side: messages off the transport, frames
+ * decoded, units handed to the applier; the applier's callbacks confirm
+ * what is durably applied to the tenant's stream.
+ */
+#include <string.h>
+
+#include "agent.h"
+
+static void drop_unit(agent *a)
+{
+    if (a->unit_open)
+        hr_applier_rollback(a->applier);
+    a->unit_open = 0;
+}
+
+/* HR_OK (message consumed), HR_EAGAIN (the applier wants it later). */
+static int apply_one(agent *a, const hr_transport_msg *msg)
+{
+    hr_transport_meta m;
+    memset(&m, 0, sizeof m);
+    m.size = sizeof m;
+    hr_transport_msg_meta(msg, &m);
+    tenant *t = agent_tenant(a, m.tenant_id);
+    if (!t) {
+        agent_log("message of unknown tenant %s dropped", m.tenant_id);
+        return HR_OK;
+    }
+    if (t->state == TS_FAILED) { /* paused on the target: nothing more */
+        if (a->unit_open && a->unit_tenant == t)
+            drop_unit(a);
+        return HR_OK;
+    }
+    int rc;
+    if (m.flags & HR_TRANSPORT_ABORT) {
+        drop_unit(a);
+        return HR_OK;
+    }
+    if (m.flags & HR_TRANSPORT_COPY_DONE) {
+        if (m.idempotent_until &&
+            (rc = hr_applier_set_idempotent_until(a->applier, t->id,
+                                                  m.idempotent_until)) != HR_OK) {
+            if (rc == HR_EAGAIN)
+                return rc;
+            tenant_fail(t, rc, "idempotent replay",
+                        hr_applier_errmsg(a->applier));
+            return HR_OK;
+        }
+        rc = hr_applier_finish_copy(a->applier, t->id, m.lsn);
+        if (rc == HR_EAGAIN)
+            return rc;
+        if (rc != HR_OK)
+            tenant_fail(t, rc, "finish copy", hr_applier_errmsg(a->applier));
+        return HR_OK;
+    }
+    if (m.flags & HR_TRANSPORT_FIRST) {
+        if (m.flags & HR_TRANSPORT_COPY)
+            rc = hr_applier_begin_copy(a->applier, t->id, m.schema_name,
+                                       m.table_name, m.lsn);
+        else
+            rc = hr_applier_begin(a->applier, t->id, m.lsn);
+        if (rc == HR_EAGAIN)
+            return rc;
+        if (rc != HR_OK) {
+            tenant_fail(t, rc, "begin", hr_applier_errmsg(a->applier));
+            return HR_OK;
+        }
+        a->unit_open = 1;
+        a->unit_tenant = t;
+    }
+    size_t len = 0;
+    const uint8_t *data = hr_transport_msg_data(msg, &len);
+    if (len) {
+        if (!a->unit_open) {
+            tenant_fail(t, HR_EPROTO, "receive", "a frame outside a unit");
+            return HR_OK;
+        }
+        hr_batch *b = NULL;
+        if ((rc = hr_batch_new(a->env, &b)) != HR_OK ||
+            (rc = hr_codec_decode(a->dec, data, len, t->id, b)) != HR_OK) {
+            tenant_fail(t, rc, "decode", hr_codec_errmsg(a->dec));
+            hr_batch_free(b);
+            drop_unit(a);
+            return HR_OK;
+        }
+        if ((rc = hr_applier_add_batch(a->applier, b)) != HR_OK) {
+            tenant_fail(t, rc, "add batch", hr_applier_errmsg(a->applier));
+            hr_batch_free(b);
+            drop_unit(a);
+            return HR_OK;
+        }
+    }
+    if (m.flags & HR_TRANSPORT_LAST) {
+        if (!a->unit_open) {
+            tenant_fail(t, HR_EPROTO, "receive", "LAST outside a unit");
+            return HR_OK;
+        }
+        a->unit_open = 0;
+        if ((rc = hr_applier_commit(a->applier)) != HR_OK)
+            tenant_fail(t, rc, "commit", hr_applier_errmsg(a->applier));
+    }
+    return HR_OK;
+}
+
+int agent_receive(agent *a)
+{
+    int moved = 0;
+    while (hr_applier_phase(a->applier) == HR_APPLIER_PHASE_READY) {
+        hr_transport_msg *msg = a->held;
+        a->held = NULL;
+        if (!msg && hr_transport_recv(a->transport, &msg) != HR_OK)
+            break;
+        if (apply_one(a, msg) == HR_EAGAIN) {
+            a->held = msg;
+            break;
+        }
+        hr_transport_msg_free(msg);
+        moved++;
+    }
+    return moved;
+}
+
+static void on_applied(void *ctx, const char *tenant_id, uint64_t lsn)
+{
+    agent *a = ctx;
+    tenant *t = agent_tenant(a, tenant_id);
+    if (!t)
+        return;
+    if (lsn > t->applied_lsn)
+        t->applied_lsn = lsn;
+    while (t->ring_len && t->ring[t->ring_head].lsn <= lsn) {
+        t->last_applied_commit_time = t->ring[t->ring_head].commit_time;
+        t->ring_head = (t->ring_head + 1) % LAG_RING;
+        t->ring_len--;
+    }
+    if (t->stream && t->state == TS_STREAM)
+        hr_stream_confirm(t->stream, NULL, lsn);
+}
+
+static void on_error(void *ctx, const char *tenant_id, uint64_t lsn,
+                     int status, const char *message)
+{
+    agent *a = ctx;
+    tenant *t = agent_tenant(a, tenant_id);
+    (void)lsn;
+    if (t)
+        tenant_fail(t, status, "apply", message);
+    else
+        agent_log("apply error for unknown tenant %s: %s", tenant_id, message);
+}
+
+void agent_applier_callbacks(agent *a, hr_applier_callbacks *cb)
+{
+    memset(cb, 0, sizeof *cb);
+    cb->version = HR_APPLIER_CALLBACKS_VERSION;
+    cb->ctx = a;
+    cb->on_applied = on_applied;
+    cb->on_error = on_error;
+}
