@@ -10,6 +10,7 @@
 #include <heliosrepl/version.h>
 #include <heliosrepl/export.h>
 #include <heliosrepl/core.h>
+#include <heliosrepl/apply.h>
 #include <heliosrepl/batch.h>
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
