@@ -16,7 +16,7 @@
  *
  * Usage: bench-e2e [ROWS]   (default 200000 rows of the tenant per size)
  */
-#include <poll.h>
+#define _GNU_SOURCE /* usleep */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

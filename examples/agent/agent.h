@@ -77,12 +77,6 @@ typedef struct lsn_time {
 } lsn_time;
 
 #define LAG_RING 4096
-#define REL_MAP 256
-
-typedef struct rel_name {
-    uint32_t oid;
-    char schema[64], name[64];
-} rel_name;
 
 struct agent;
 
@@ -98,8 +92,6 @@ typedef struct tenant {
     int copy_unit_open;     /* a table's COPY unit was started */
     uint64_t copy_rows, copy_rows_expected;
     double copy_percent;
-    rel_name rels[REL_MAP];
-    size_t n_rels;
     /* progress */
     uint64_t rows, raw_bytes, wire_bytes, txns;
     uint64_t applied_lsn;

@@ -130,30 +130,6 @@ static int send_batch(tenant *t, const hr_batch *b, hr_transport_meta *meta)
     return rc;
 }
 
-static const rel_name *rel_lookup(const tenant *t, uint32_t oid)
-{
-    for (size_t i = 0; i < t->n_rels; i++)
-        if (t->rels[i].oid == oid)
-            return &t->rels[i];
-    return NULL;
-}
-
-static int on_schema_change(void *ctx, const hr_pgrelation *rel)
-{
-    tenant *t = ctx;
-    uint32_t oid = hr_pgrelation_oid(rel);
-    rel_name *r = (rel_name *)rel_lookup(t, oid);
-    if (!r) {
-        if (t->n_rels == REL_MAP)
-            t->n_rels = 0; /* forget the oldest: relations come again */
-        r = &t->rels[t->n_rels++];
-    }
-    r->oid = oid;
-    snprintf(r->schema, sizeof r->schema, "%s", hr_pgrelation_schema(rel));
-    snprintf(r->name, sizeof r->name, "%s", hr_pgrelation_name(rel));
-    return HR_OK;
-}
-
 /* A TRUNCATE becomes one "_hr_op" = 5 batch per relation (apply.h). */
 static int send_truncate(tenant *t, const hr_pgtxn *txn, size_t change,
                          hr_transport_meta *meta, int *first, int last)
@@ -165,13 +141,15 @@ static int send_truncate(tenant *t, const hr_pgtxn *txn, size_t change,
         return rc;
     hr_batch *b = t->agent->scratch;
     for (size_t k = 0; k < nrel; k++) {
-        const rel_name *r = rel_lookup(t, hr_pgtxn_change_truncate_oid(txn, change, k));
+        const hr_pgrelation *r =
+            hr_pgtxn_change_truncate_relation(txn, change, k);
         if (!r) {
             tenant_fail(t, HR_EPROTO, "truncate", "unknown relation");
             return HR_EPROTO;
         }
         hr_batch_clear(b);
-        if ((rc = hr_batch_set_relation(b, r->schema, r->name)) != HR_OK ||
+        if ((rc = hr_batch_set_relation(b, hr_pgrelation_schema(r),
+                                        hr_pgrelation_name(r))) != HR_OK ||
             (rc = hr_batch_add_column(b, "_hr_op", HR_OID_INT2, 0)) < 0 ||
             (rc = hr_batch_append_int64(b, 0, HR_OP_TRUNCATE)) != HR_OK)
             return rc;
@@ -292,8 +270,7 @@ static int make_stream(tenant *t, uint64_t start_lsn, int snapshot)
         return rc;
     }
     opts_tables_stream(cfg, o);
-    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, t, on_txn,
-                              on_schema_change};
+    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, t, on_txn, NULL};
     rc = hr_stream_new(a->env, o, &cb, &t->stream);
     hr_stream_opts_free(o);
     if (rc != HR_OK)

@@ -1,6 +1,6 @@
 -- Source only: existing rows of three tenants (so the initial copy runs),
 -- id sequences, and the workload procedure. Deterministic (setseed).
-SELECT setseed(0.17);
+DO $$ BEGIN PERFORM setseed(0.17); END $$;
 
 CREATE SEQUENCE demo.customers_id START 1;
 CREATE SEQUENCE demo.orders_id START 1;
