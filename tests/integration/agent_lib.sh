@@ -23,6 +23,7 @@ die() {
     done
     exit 1
 }
+trap 'die "command failed at line $LINENO"' ERR
 psql_q() { psql "$1" -X -q -v ON_ERROR_STOP=1 "${@:2}"; }
 sql1() { psql "$1" -X -At -v ON_ERROR_STOP=1 -c "$2"; }
 
@@ -35,14 +36,15 @@ setup_demo() {
 write_config() {
     local file=$1
     shift
-    local IFS=,
+    local tenants
+    tenants=$(printf '%s,' "$@")
     cat >"$file" <<INI
 [source]
 conninfo = $SRC
 [target]
 conninfo = $DST
 [replication]
-tenants = $*
+tenants = ${tenants%,}
 schemas = demo
 [agent]
 progress_interval = 0

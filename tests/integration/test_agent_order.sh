@@ -30,8 +30,8 @@ BEGIN
         END IF;
         COMMIT;
     END LOOP;
-END \$\$;
-CALL demo.hammer();"
+END \$\$"
+psql_q "$SRC" -c "CALL demo.hammer()"
 kill -USR1 "$pid"
 rc=0
 wait "$pid" || rc=$?
