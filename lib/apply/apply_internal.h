@@ -204,6 +204,12 @@ int hr__group_step(hr_applier *a, uint64_t now_ns);
 void hr__group_reset(hr_applier *a, int requeue);
 int hr__group_wants_timer(const hr_applier *a, uint64_t now_ns, int64_t *ms);
 void *hr__group_alloc(hr_applier *a, size_t size);
+char *hr__group_strdup(hr_applier *a, const char *s);
+
+/* apply_plan.c: the ops of the group's transactions */
+int hr__group_plan(hr_applier *a);
+/* The "_hr_op" of a batch row. */
+int64_t hr__op_code(const hr_batch *b, size_t row);
 int hr__group_done(hr_applier *a);
 int hr__group_failed(hr_applier *a);
 

@@ -139,6 +139,9 @@ int hr__rel_meta_load(hr_applier *a, PGresult *res)
     for (hr__rel *r = a->rels; r; r = r->next) {
         if (r->loaded)
             continue;
+        /* Marked for a refetch: the old shape and its statements go. */
+        stmts_free(a, r);
+        cols_free(a, r);
         int n = 0;
         for (int i = 0; i < rows; i++)
             if (!PQgetisnull(res, i, 2) && !strcmp(PQgetvalue(res, i, 0), r->schema) &&

@@ -198,11 +198,17 @@ static void catch_up(pipe_ctx *p, uint64_t lsn, double seconds)
     }
 }
 
+/* A row as text, independent of the table's column order. */
+#define ROW_TEXT                                                               \
+    "(tenant_id, id, note, amount, qty, ratio, flag, at, day, doc, uid, raw, " \
+    "big)::text"
+
 static void checksum(PGconn *c, const char *tenant, char *out, size_t cap)
 {
     sql_value(c, out, cap,
-              "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' "
+              "SELECT count(*) || ':' || coalesce(md5(string_agg(%s, '|' "
               "ORDER BY id)), '-') FROM items t WHERE tenant_id = '%s'",
+              ROW_TEXT,
               tenant);
 }
 
@@ -210,11 +216,11 @@ static void checksum(PGconn *c, const char *tenant, char *out, size_t cap)
 static void first_difference(PGconn *src, PGconn *tgt, const char *tenant,
                              char *out, size_t cap)
 {
-    char q[256];
+    char q[512];
     snprintf(q, sizeof q,
-             "SELECT left(t::text, 300) FROM items t WHERE tenant_id = '%s' "
+             "SELECT left(%s, 300) FROM items t WHERE tenant_id = '%s' "
              "ORDER BY id",
-             tenant);
+             ROW_TEXT, tenant);
     PGresult *a = PQexec(src, q), *b = PQexec(tgt, q);
     int n = PQntuples(a) < PQntuples(b) ? PQntuples(a) : PQntuples(b);
     snprintf(out, cap, "row counts %d / %d", PQntuples(a), PQntuples(b));
