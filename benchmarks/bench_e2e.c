@@ -86,8 +86,10 @@ static const char load_proc[] =
     "  SELECT CASE WHEN g % 2 = 0 THEN a ELSE b END, base + g / 2, g % 97,"
     "         round(((base + g) % 100000 / 7.0)::numeric, 2),"
     "         'item ' || ((base + g) % 5000),"
-    "         timestamptz '2025-01-01 00:00+00' + (base + g) * interval '1 second',"
-    "         jsonb_build_object('color', (ARRAY['red','green','blue'])[1 + g % 3],"
+    "         timestamptz '2025-01-01 00:00+00' + (base + g) * interval '1 "
+    "second',"
+    "         jsonb_build_object('color', (ARRAY['red','green','blue'])[1 + g "
+    "% 3],"
     "                            'size', g % 9)"
     "  FROM generate_series(0, 2 * t - 1) g;"
     "  COMMIT; base := base + t;"
@@ -219,10 +221,14 @@ int main(int argc, char **argv)
     source_ci = getenv("HR_TEST_PG_SOURCE");
     target_ci = getenv("HR_TEST_PG_TARGET");
     if (!source_ci || !target_ci) {
-        char *args[8] = {(char *)HR_WITH_SERVERS, (char *)"--pg",
-                         (char *)"source",        (char *)"--pg",
-                         (char *)"target",        (char *)"--",
-                         argv[0],                 NULL};
+        char *args[8] = {(char *)HR_WITH_SERVERS,
+                         (char *)"--pg",
+                         (char *)"source",
+                         (char *)"--pg",
+                         (char *)"target",
+                         (char *)"--",
+                         argv[0],
+                         NULL};
         char *full[10];
         memcpy(full, args, sizeof args);
         if (argc > 1) {

@@ -101,8 +101,8 @@ static void on_applied(void *ctx, const char *tenant_id, uint64_t lsn)
     hr_stream_confirm(p->stream, NULL, lsn);
 }
 
-static void on_error(void *ctx, const char *tenant_id, uint64_t lsn,
-                     int status, const char *message)
+static void on_error(void *ctx, const char *tenant_id, uint64_t lsn, int status,
+                     const char *message)
 {
     (void)ctx;
     (void)tenant_id;
@@ -162,8 +162,7 @@ void e2e_pipe_create_slot(const char *source_ci, const char *tenant)
 {
     pipe_state p = {.tenant = tenant};
     bench_check(hr_env_new(&p.env, NULL), "env");
-    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn,
-                              NULL};
+    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn, NULL};
     hr_stream *s = new_stream(&p, source_ci, &cb);
     double t0 = bench_now_s();
     while (hr_stream_phase(s) != HR_STREAM_PHASE_STREAMING) {
@@ -181,8 +180,7 @@ void e2e_pipe_drop_slot(const char *source_ci, const char *tenant)
 {
     pipe_state p = {.tenant = tenant};
     bench_check(hr_env_new(&p.env, NULL), "env");
-    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn,
-                              NULL};
+    hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn, NULL};
     hr_stream *s = new_stream(&p, source_ci, &cb);
     bench_check(hr_stream_drop(s), "drop slot");
     hr_stream_free(s);
@@ -240,8 +238,11 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
         if (hr_applier_fd(p.applier) >= 0 && hr_applier_interest(p.applier)) {
             fds[nf].fd = hr_applier_fd(p.applier);
             fds[nf].events =
-                (short)(((hr_applier_interest(p.applier) & HR_POLL_IN) ? POLLIN : 0) |
-                        ((hr_applier_interest(p.applier) & HR_POLL_OUT) ? POLLOUT : 0));
+                (short)(((hr_applier_interest(p.applier) & HR_POLL_IN) ? POLLIN
+                                                                       : 0) |
+                        ((hr_applier_interest(p.applier) & HR_POLL_OUT)
+                             ? POLLOUT
+                             : 0));
             nf++;
         }
         int64_t at = hr_applier_timeout_ms(p.applier, now);

@@ -22,9 +22,9 @@
 #define AGENT_MAX_LIST 64
 
 typedef struct agent_config {
-    char *source;           /* source conninfo */
-    char *target;           /* target conninfo */
-    char *source_id;        /* applier source_id */
+    char *source;    /* source conninfo */
+    char *target;    /* target conninfo */
+    char *source_id; /* applier source_id */
     char *tenant_column;
     char *tenants[AGENT_MAX_LIST];
     size_t n_tenants;
@@ -32,19 +32,20 @@ typedef struct agent_config {
     size_t n_schemas;
     char *tables[AGENT_MAX_LIST];
     size_t n_tables;
-    char *slot_prefix;      /* slot = prefix + tenant (folded), publication likewise */
+    char *
+        slot_prefix; /* slot = prefix + tenant (folded), publication likewise */
     char *meta_schema;
     int has_key;
     uint8_t key[32];
     long group_rows, group_bytes, group_delay_ms;
     long queue_messages, queue_bytes;
     long copy_rows_per_batch;
-    double progress_s;      /* progress line interval; 0 = none */
+    double progress_s; /* progress line interval; 0 = none */
     long status_interval_ms;
     long heartbeat_interval_ms;
     int binary;
-    int until_caught_up;    /* exit 0 once caught up */
-    double timeout_s;       /* give up after this long (0 = never) */
+    int until_caught_up; /* exit 0 once caught up */
+    double timeout_s;    /* give up after this long (0 = never) */
     int verbose;
 } agent_config;
 
@@ -55,10 +56,10 @@ void agent_config_free(agent_config *cfg);
 /* ---- per tenant ---- */
 
 typedef enum tenant_state {
-    TS_INIT = 0,        /* waiting for the applier's checkpoints */
-    TS_SNAPSHOT,        /* stream creating its slot with a snapshot */
-    TS_COPY,            /* copier running */
-    TS_STREAM,          /* streaming */
+    TS_INIT = 0, /* waiting for the applier's checkpoints */
+    TS_SNAPSHOT, /* stream creating its slot with a snapshot */
+    TS_COPY,     /* copier running */
+    TS_STREAM,   /* streaming */
     TS_FAILED
 } tenant_state;
 
@@ -87,9 +88,9 @@ typedef struct tenant {
     tenant_state state;
     hr_stream *stream;
     hr_copier *copier;
-    int copy_own_snapshot;  /* copier took its own snapshot (resumed) */
-    uint64_t copy_lsn;      /* where streaming starts: the finish_copy LSN */
-    int copy_unit_open;     /* a table's COPY unit was started */
+    int copy_own_snapshot; /* copier took its own snapshot (resumed) */
+    uint64_t copy_lsn;     /* where streaming starts: the finish_copy LSN */
+    int copy_unit_open;    /* a table's COPY unit was started */
     uint64_t copy_rows, copy_rows_expected;
     double copy_percent;
     /* progress */
@@ -98,9 +99,9 @@ typedef struct tenant {
     int64_t last_applied_commit_time;
     lsn_time ring[LAG_RING]; /* handed-over txns not applied yet */
     size_t ring_head, ring_len;
-    uint64_t last_rows;     /* at the last progress line */
-    uint64_t retry_at_ns;   /* TS_INIT: start again from here on */
-    int muted;              /* shutting down: refuse transactions */
+    uint64_t last_rows;   /* at the last progress line */
+    uint64_t retry_at_ns; /* TS_INIT: start again from here on */
+    int muted;            /* shutting down: refuse transactions */
 } tenant;
 
 typedef struct agent {
@@ -109,26 +110,26 @@ typedef struct agent {
     hr_codec *enc, *dec;
     hr_transport *transport;
     hr_applier *applier;
-    hr_batch *scratch;       /* stream -> batch conversions */
-    hr_transport_msg *held;  /* received, refused by the applier for now */
-    int unit_open;           /* the receiver has a unit open (begin done) */
+    hr_batch *scratch;          /* stream -> batch conversions */
+    hr_transport_msg *held;     /* received, refused by the applier for now */
+    int unit_open;              /* the receiver has a unit open (begin done) */
     struct tenant *unit_tenant; /* ... of this tenant */
     spill_msg *spill_head, *spill_tail; /* refused by the transport */
-    tenant *copy_owner;      /* a table copy in progress holds the units */
-    int fatal;               /* the pipeline itself failed */
+    tenant *copy_owner; /* a table copy in progress holds the units */
+    int fatal;          /* the pipeline itself failed */
     tenant tenants[AGENT_MAX_LIST];
     size_t n_tenants;
-    int failed;              /* a tenant failed */
-    int stopping;            /* SIGINT/SIGTERM: drain and exit */
-    int draining;            /* SIGUSR1 / --until-caught-up */
-    uint64_t drain_lsn;      /* caught up when every tenant is here */
-    void *source_conn;       /* PGconn * for queries (agent_sql.c) */
+    int failed;         /* a tenant failed */
+    int stopping;       /* SIGINT/SIGTERM: drain and exit */
+    int draining;       /* SIGUSR1 / --until-caught-up */
+    uint64_t drain_lsn; /* caught up when every tenant is here */
+    void *source_conn;  /* PGconn * for queries (agent_sql.c) */
 } agent;
 
 /* agent_tenant.c */
-int tenant_start(tenant *t);          /* from TS_INIT once the applier is ready */
+int tenant_start(tenant *t); /* from TS_INIT once the applier is ready */
 int tenant_step(tenant *t, uint64_t now_ns); /* stream / copier work */
-int agent_flush_spill(agent *a);      /* 1 when the spill is empty */
+int agent_flush_spill(agent *a);             /* 1 when the spill is empty */
 int tenant_may_produce(const tenant *t);
 void tenant_fail(tenant *t, int rc, const char *what, const char *msg);
 void tenant_free(tenant *t);
@@ -136,7 +137,7 @@ int tenant_send(tenant *t, hr_transport_meta *meta, const uint8_t *data,
                 size_t len);
 
 /* agent_receive.c */
-int agent_receive(agent *a);          /* transport -> applier */
+int agent_receive(agent *a); /* transport -> applier */
 void agent_applier_callbacks(agent *a, hr_applier_callbacks *cb);
 
 /* agent_sql.c: short blocking queries on a normal source connection */

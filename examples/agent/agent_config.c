@@ -19,7 +19,8 @@ static const char usage_text[] =
     "Replicates tenants from a source PostgreSQL to a target PostgreSQL:\n"
     "initial copy, then the change stream, exactly once.\n"
     "\n"
-    "  -c, --config FILE       INI file (sections source, target, replication,\n"
+    "  -c, --config FILE       INI file (sections source, target, "
+    "replication,\n"
     "                          apply, transport, agent; see docs/agent.md)\n"
     "      --source CONNINFO   source conninfo\n"
     "      --target CONNINFO   target conninfo\n"
@@ -28,7 +29,8 @@ static const char usage_text[] =
     "                          has the tenant column (default public)\n"
     "      --table S.T[,..]    replicate these tables\n"
     "      --tenant-column C   the tenant column (default tenant_id)\n"
-    "      --slot-prefix P     slot and publication = P + tenant (default hr_)\n"
+    "      --slot-prefix P     slot and publication = P + tenant (default "
+    "hr_)\n"
     "      --source-id ID      names the source in the target's checkpoints\n"
     "      --key HEX           AES-256-GCM key, 64 hex digits (frames sealed)\n"
     "      --group-rows N      rows per target transaction (default 20000)\n"
@@ -143,7 +145,7 @@ static int bool_of(const char *v)
 #define KEY(s, n) (!strcmp(section, s) && !strcmp(name, n))
 
 static int on_setting(void *user, const char *section, const char *name,
-                       const char *value)
+                      const char *value)
 {
     agent_config *cfg = user;
     if (KEY("source", "conninfo"))
@@ -276,7 +278,8 @@ int agent_config_load(agent_config *cfg, int argc, char **argv)
     optind = 1;
     opterr = 1;
     int cli_tenants = 0, cli_schemas = 0, cli_tables = 0, ok = 1;
-    while (ok && (c = getopt_long(argc, argv, "c:t:vh", long_opts, NULL)) != -1) {
+    while (ok &&
+           (c = getopt_long(argc, argv, "c:t:vh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             break;

@@ -194,9 +194,8 @@ static void progress(agent *a, double dt)
             t->stream ? hr_stream_confirmed_lsn(t->stream, NULL) : 0;
         if (confirmed < t->applied_lsn)
             confirmed = t->applied_lsn;
-        uint64_t lag_bytes = wal > confirmed && t->state == TS_STREAM
-                                 ? wal - confirmed
-                                 : 0;
+        uint64_t lag_bytes =
+            wal > confirmed && t->state == TS_STREAM ? wal - confirmed : 0;
         double lag_s = 0;
         if (t->ring_len) {
             int64_t oldest = t->ring[t->ring_head].commit_time;
@@ -280,8 +279,8 @@ static void want_timeout(poll_set *p, int64_t ms)
 
 static int tenant_stream_watched(const tenant *t)
 {
-    return t->stream && (t->state != TS_STREAM || tenant_may_produce(t) ||
-                         t->muted);
+    return t->stream &&
+           (t->state != TS_STREAM || tenant_may_produce(t) || t->muted);
 }
 
 static void build_poll(agent *a, poll_set *p, int sigfd, uint64_t now)
@@ -344,8 +343,7 @@ static int run(agent *a, int sigfd)
 {
     const agent_config *cfg = a->cfg;
     uint64_t start = agent_now_ns(a);
-    uint64_t next_progress =
-        start + (uint64_t)(cfg->progress_s * 1e9);
+    uint64_t next_progress = start + (uint64_t)(cfg->progress_s * 1e9);
     uint64_t last_progress = start;
     uint64_t mute_until = 0;
     int exit_code = AGENT_EXIT_OK;
@@ -387,7 +385,8 @@ static int run(agent *a, int sigfd)
             last_progress = now;
             next_progress = now + (uint64_t)(cfg->progress_s * 1e9);
         }
-        if (cfg->timeout_s > 0 && now - start > (uint64_t)(cfg->timeout_s * 1e9)) {
+        if (cfg->timeout_s > 0 &&
+            now - start > (uint64_t)(cfg->timeout_s * 1e9)) {
             agent_log("--timeout passed");
             return AGENT_EXIT_TIMEOUT;
         }

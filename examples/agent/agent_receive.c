@@ -38,8 +38,8 @@ static int apply_one(agent *a, const hr_transport_msg *msg)
     }
     if (m.flags & HR_TRANSPORT_COPY_DONE) {
         if (m.idempotent_until &&
-            (rc = hr_applier_set_idempotent_until(a->applier, t->id,
-                                                  m.idempotent_until)) != HR_OK) {
+            (rc = hr_applier_set_idempotent_until(
+                 a->applier, t->id, m.idempotent_until)) != HR_OK) {
             if (rc == HR_EAGAIN)
                 return rc;
             tenant_fail(t, rc, "idempotent replay",
@@ -137,8 +137,8 @@ static void on_applied(void *ctx, const char *tenant_id, uint64_t lsn)
         hr_stream_confirm(t->stream, NULL, lsn);
 }
 
-static void on_error(void *ctx, const char *tenant_id, uint64_t lsn,
-                     int status, const char *message)
+static void on_error(void *ctx, const char *tenant_id, uint64_t lsn, int status,
+                     const char *message)
 {
     agent *a = ctx;
     tenant *t = agent_tenant(a, tenant_id);

@@ -55,8 +55,7 @@ static uint64_t parse_lsn(const char *s)
     return ((uint64_t)hi << 32) | lo;
 }
 
-int agent_sql_slot(agent *a, const char *slot, int *exists,
-                   uint64_t *confirmed)
+int agent_sql_slot(agent *a, const char *slot, int *exists, uint64_t *confirmed)
 {
     const char *p[1] = {slot};
     PGresult *r = query(a,
@@ -105,15 +104,15 @@ int agent_sql_tables(agent *a, char ***names, size_t *n)
     strcpy(w, "}");
     const char *col = cfg->tenant_column ? cfg->tenant_column : "tenant_id";
     const char *p[2] = {schemas, col};
-    PGresult *r = query(
-        a,
-        "SELECT n.nspname || '.' || c.relname FROM pg_class c "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "JOIN pg_attribute at ON at.attrelid = c.oid AND at.attname = $2 "
-        "AND NOT at.attisdropped "
-        "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
-        "AND n.nspname = ANY ($1::text[]) ORDER BY 1",
-        2, p);
+    PGresult *r =
+        query(a,
+              "SELECT n.nspname || '.' || c.relname FROM pg_class c "
+              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "JOIN pg_attribute at ON at.attrelid = c.oid AND at.attname = $2 "
+              "AND NOT at.attisdropped "
+              "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+              "AND n.nspname = ANY ($1::text[]) ORDER BY 1",
+              2, p);
     if (!r)
         return HR_EIO;
     size_t rows = (size_t)PQntuples(r);
@@ -125,11 +124,19 @@ int agent_sql_tables(agent *a, char ***names, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < rows; i++)
         out[k++] = strdup(PQgetvalue(r, (int)i, 0));
-    for (size_t i = 0; i < cfg->n_tables; i++)
-        out[k++] = strchr(cfg->tables[i], '.') ? strdup(cfg->tables[i]) : NULL;
+    for (size_t i = 0; i < cfg->n_tables; i++) {
+        /* "table" alone is public.table, as for the stream and copier */
+        const char *name = cfg->tables[i];
+        size_t len = strlen(name) + sizeof "public.";
+        out[k] = malloc(len);
+        if (out[k])
+            snprintf(out[k], len, "%s%s", strchr(name, '.') ? "" : "public.",
+                     name);
+        k++;
+    }
     PQclear(r);
     for (size_t i = 0; i < k; i++)
-        if (!out[i] && i < rows) {
+        if (!out[i]) {
             for (size_t j = 0; j < k; j++)
                 free(out[j]);
             free(out);

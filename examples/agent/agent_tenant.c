@@ -209,8 +209,7 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
             rc = hr_stream_to_batch(txn, changes, n, i, t->agent->scratch,
                                     &next);
             if (rc != HR_OK) {
-                tenant_fail(t, rc, "batch",
-                            hr_batch_errmsg(t->agent->scratch));
+                tenant_fail(t, rc, "batch", hr_batch_errmsg(t->agent->scratch));
                 break;
             }
             meta.flags = (first ? HR_TRANSPORT_FIRST : 0) |
@@ -262,9 +261,8 @@ static int make_stream(tenant *t, uint64_t start_lsn, int snapshot)
         (rc = hr_stream_opts_set_heartbeat_interval_ms(
              o, cfg->heartbeat_interval_ms)) != HR_OK ||
         (rc = hr_stream_opts_set_export_snapshot(o, snapshot)) != HR_OK ||
-        (cfg->tenant_column &&
-         (rc = hr_stream_opts_set_tenant_column(o, cfg->tenant_column)) !=
-             HR_OK)) {
+        (cfg->tenant_column && (rc = hr_stream_opts_set_tenant_column(
+                                    o, cfg->tenant_column)) != HR_OK)) {
         tenant_fail(t, rc, "stream options", hr_stream_opts_errmsg(o));
         hr_stream_opts_free(o);
         return rc;
@@ -284,8 +282,8 @@ static int on_table_begin(void *ctx, const char *schema, const char *table,
     tenant *t = ctx;
     (void)rows_expected;
     if (t->agent->cfg->verbose)
-        agent_log("tenant %s: copying %s.%s (%llu rows)", t->id, schema,
-                  table, (unsigned long long)rows_expected);
+        agent_log("tenant %s: copying %s.%s (%llu rows)", t->id, schema, table,
+                  (unsigned long long)rows_expected);
     return HR_OK;
 }
 
@@ -303,7 +301,8 @@ static int on_batch(void *ctx, const char *schema, const char *table,
         return HR_EAGAIN;
     hr_transport_meta meta;
     memset(&meta, 0, sizeof meta);
-    meta.flags = HR_TRANSPORT_COPY | (t->copy_unit_open ? 0 : HR_TRANSPORT_FIRST);
+    meta.flags =
+        HR_TRANSPORT_COPY | (t->copy_unit_open ? 0 : HR_TRANSPORT_FIRST);
     meta.lsn = copy_snapshot_lsn(t);
     meta.schema_name = schema;
     meta.table_name = table;
@@ -350,9 +349,8 @@ static int make_copier(tenant *t, const char *snapshot, char **skip,
         (rc = hr_copier_opts_set_snapshot(o, snapshot)) != HR_OK ||
         (rc = hr_copier_opts_set_rows_per_batch(
              o, (size_t)cfg->copy_rows_per_batch)) != HR_OK ||
-        (cfg->tenant_column &&
-         (rc = hr_copier_opts_set_tenant_column(o, cfg->tenant_column)) !=
-             HR_OK)) {
+        (cfg->tenant_column && (rc = hr_copier_opts_set_tenant_column(
+                                    o, cfg->tenant_column)) != HR_OK)) {
         tenant_fail(t, rc, "copier options", hr_copier_opts_errmsg(o));
         hr_copier_opts_free(o);
         return rc;
@@ -389,8 +387,8 @@ static int start_own_copy(tenant *t, uint64_t slot_lsn)
         char *dot = strchr(tables[i], '.');
         if (dot && n_skip < sizeof skip / sizeof *skip) {
             *dot = 0;
-            int done =
-                hr_applier_copy_table_done(a->applier, t->id, tables[i], dot + 1);
+            int done = hr_applier_copy_table_done(a->applier, t->id, tables[i],
+                                                  dot + 1);
             *dot = '.';
             if (done == 1)
                 skip[n_skip++] = tables[i];

@@ -61,9 +61,7 @@ typedef struct hr_transport hr_transport;
 typedef struct hr_transport_msg hr_transport_msg;
 
 /* What a transport is (hr_transport_kind). Values pinned. */
-enum hr_transport_kind {
-    HR_TRANSPORT_INPROC = 1
-};
+enum hr_transport_kind { HR_TRANSPORT_INPROC = 1 };
 
 /* Parameters; values pinned. hr_transport_param_bounds gives each range. */
 typedef enum hr_transport_param {
@@ -148,9 +146,8 @@ HR_API int hr_transport_param_bounds(hr_transport_param param, int64_t *min,
  * `flags`, bad tenant id, unknown flags, COPY without a table, COPY_DONE
  * or ABORT with other flags or bytes); HR_ENOMEM.
  */
-HR_API int hr_transport_send(hr_transport *transport,
-                             hr_transport_meta *meta, const uint8_t *data,
-                             size_t len);
+HR_API int hr_transport_send(hr_transport *transport, hr_transport_meta *meta,
+                             const uint8_t *data, size_t len);
 
 /*
  * hr_transport_writable - 1 when a send of `len` bytes would be accepted

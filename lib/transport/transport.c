@@ -14,11 +14,9 @@
 #define MAX_NAME 255
 
 /* The caller's meta must reach at least this far for a call to use it. */
-#define META_MIN_SIZE                                                        \
-    (offsetof(hr_transport_meta, flags) + sizeof(uint32_t))
-#define META_HAS(meta, field)                                                \
-    ((meta)->size >= offsetof(hr_transport_meta, field) +                    \
-                         sizeof((meta)->field))
+#define META_MIN_SIZE (offsetof(hr_transport_meta, flags) + sizeof(uint32_t))
+#define META_HAS(meta, field)                                                  \
+    ((meta)->size >= offsetof(hr_transport_meta, field) + sizeof((meta)->field))
 
 typedef struct param_spec {
     int64_t min, max;
@@ -155,15 +153,14 @@ static int check_meta(hr_transport *t, const hr_transport_meta *meta,
                         "flags (%zu)",
                         meta->size, (size_t)META_MIN_SIZE);
     if (!name_ok(meta->tenant_id))
-        return hr__fail(&t->error, HR_EINVAL,
-                        "tenant id must be 1..%d bytes", MAX_NAME);
+        return hr__fail(&t->error, HR_EINVAL, "tenant id must be 1..%d bytes",
+                        MAX_NAME);
     uint32_t f = meta->flags;
     if (f & ~HR_TRANSPORT_FLAGS_ALL)
         return hr__fail(&t->error, HR_EINVAL, "unknown message flags 0x%x",
                         (unsigned)(f & ~HR_TRANSPORT_FLAGS_ALL));
     if (!data && len > 0)
-        return hr__fail(&t->error, HR_EINVAL, "NULL data with length %zu",
-                        len);
+        return hr__fail(&t->error, HR_EINVAL, "NULL data with length %zu", len);
     if ((f & HR_TRANSPORT_COPY_DONE) && (f != HR_TRANSPORT_COPY_DONE || len))
         return hr__fail(&t->error, HR_EINVAL,
                         "COPY_DONE stands alone: no other flag, no bytes");
@@ -200,8 +197,8 @@ HR_API int hr_transport_send(hr_transport *t, hr_transport_meta *meta,
     size_t tenant_len = strlen(meta->tenant_id) + 1;
     size_t schema_len = copy ? strlen(meta->schema_name) + 1 : 0;
     size_t table_len = copy ? strlen(meta->table_name) + 1 : 0;
-    size_t total = sizeof(hr_transport_msg) + tenant_len + schema_len +
-                   table_len + len;
+    size_t total =
+        sizeof(hr_transport_msg) + tenant_len + schema_len + table_len + len;
     if (total < len)
         return hr__fail(&t->error, HR_EINVAL, "message too large");
     hr_transport_msg *m = hr__malloc(t->env, total);

@@ -56,8 +56,8 @@ START_TEST(fifo_with_metadata_and_copied_bytes)
     ck_assert_uint_eq(m.seq, 1);
     memcpy(buf, "CLOBBERED", 9); /* the transport copied the bytes */
 
-    hr_transport_meta c = meta_of("globex", HR_TRANSPORT_FIRST |
-                                                HR_TRANSPORT_COPY, 0x2000);
+    hr_transport_meta c =
+        meta_of("globex", HR_TRANSPORT_FIRST | HR_TRANSPORT_COPY, 0x2000);
     c.schema_name = "app";
     c.table_name = "orders";
     ck_assert_int_eq(hr_transport_send(tr, &c, (const uint8_t *)"xy", 2),
@@ -283,8 +283,8 @@ static int sweep_op(hr_env *e, void *state)
     int rc = hr_transport_new_inproc(e, &s->t);
     if (rc != HR_OK)
         return rc;
-    hr_transport_meta m = meta_of("tenant", HR_TRANSPORT_FIRST |
-                                               HR_TRANSPORT_COPY, 5);
+    hr_transport_meta m =
+        meta_of("tenant", HR_TRANSPORT_FIRST | HR_TRANSPORT_COPY, 5);
     m.schema_name = "s";
     m.table_name = "t";
     for (int i = 0; i < 5; i++) {
