@@ -90,6 +90,7 @@ void hr_applier_free(hr_applier *a)
     hr__free(env, a->g.txns);
     hr__free(env, a->g.ops);
     hr__free(env, a->g.expect);
+    hr__free(env, a->g.arena);
     hr__free(env, a->g.copybuf);
     hr__free(env, a->scratch);
     hr__free(env, a->params_storage);
