@@ -137,8 +137,7 @@ START_TEST(lagging_tenant_moves_to_a_dedicated_slot)
     int waits = 0, rc;
     deadline = mono_ns() + 30 * 1000000000ull;
     while ((rc = hr_stream_move_tenant(s, mover, d)) == HR_EAGAIN) {
-        ck_assert_msg(mono_ns() < deadline, "no move: %s",
-                      hr_stream_errmsg(s));
+        ck_assert_msg(mono_ns() < deadline, "no move: %s", hr_stream_errmsg(s));
         waits++;
         wl_txn(&w, conn, 8);
         run_both(s, d);
