@@ -461,9 +461,9 @@ HR_API int64_t hr_stream_tenant_lag_bytes(const hr_stream *stream,
  * confirming the tenant's transactions, and call again), HR_EINVAL (NULL
  * or identical streams, `from` not shared, `to` not dedicated to this
  * tenant), HR_ENOTFOUND (the tenant is not on `from`), HR_ESTATE (`to` was
- * not made with hold_start or already took its tenant; called from a
- * callback). The message is in hr_stream_errmsg(from). Neither stream may
- * be in use by another thread.
+ * not made with hold_start, already took its tenant, or is closed - its
+ * slot vanished; called from a callback). The message is in
+ * hr_stream_errmsg(from). Neither stream may be in use by another thread.
  */
 HR_API int hr_stream_move_tenant(hr_stream *from, const char *tenant_id,
                                  hr_stream *to);

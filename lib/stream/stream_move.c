@@ -90,6 +90,10 @@ HR_API int hr_stream_move_tenant(hr_stream *from, const char *tenant_id,
                         to->cfg->slot,
                         to->cfg->hold_start ? "took its tenant already"
                                             : "was not made with hold_start");
+    if (to->state == HR__ST_CLOSED)
+        return hr__fail(err, HR_ESTATE,
+                        "stream %s is closed (%s): the tenant stays here",
+                        to->cfg->slot, to->closed.message);
     if (!to->slot_seen)
         return hr__fail(err, HR_EAGAIN,
                         "stream %s has not set up its slot yet: step it until "

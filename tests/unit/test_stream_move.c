@@ -351,6 +351,12 @@ START_TEST(move_from_a_callback_is_refused)
     s->in_callback = 1;
     ck_assert_int_eq(hr_stream_move_tenant(s, "b", d), HR_ESTATE);
     s->in_callback = 0;
+    /* a held stream whose slot vanished is closed: the tenant stays */
+    set_up(d, 0x100);
+    hr__stream_shut(d, HR_ENOTFOUND, "slot gone");
+    ck_assert_int_eq(hr_stream_move_tenant(s, "b", d), HR_ESTATE);
+    ck_assert_ptr_nonnull(strstr(hr_stream_errmsg(s), "closed"));
+    ck_assert_ptr_nonnull(hr__tenants_find(&s->tenants, "b", 1));
     /* a dedicated stream's lag: NULL or its own tenant */
     ck_assert_int_eq(hr_stream_tenant_lag_bytes(d, NULL), 0);
     ck_assert_int_eq(hr_stream_tenant_lag_bytes(d, "b"), 0);
