@@ -4,6 +4,8 @@ checkpoints are loaded, batch ownership on a refused add_batch, and an
 applier to an unreachable target."""
 
 import ctypes
+import os
+import subprocess
 import time
 import unittest
 
@@ -257,6 +259,114 @@ class ApplierTest(unittest.TestCase):
         env.close()  # kept for the applier
         a.step()
         a.close()
+
+
+TARGET = os.environ.get("HR_TEST_PG_TARGET")
+
+
+def psql(sql):
+    return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v",
+                           "ON_ERROR_STOP=1", "-d", TARGET, "-c", sql],
+                          check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@unittest.skipUnless(TARGET, "HR_TEST_PG_TARGET not set (run under "
+                     "tests/support/with-servers --pg target)")
+class ApplierServerTest(unittest.TestCase):
+    """Against a real target: add_batch taking the batch over, then the
+    library applying and freeing it."""
+
+    def setUp(self):
+        psql("DROP SCHEMA IF EXISTS heliosrepl CASCADE; "
+             "DROP TABLE IF EXISTS public.items; "
+             "CREATE TABLE public.items (tenant_id text NOT NULL, "
+             "id int8 NOT NULL, name text, PRIMARY KEY (tenant_id, id))")
+        self.env = Env()
+        self.addCleanup(self.env.close)
+        self.applied, self.errors = [], []
+        with ApplierOpts(self.env, conninfo=TARGET, group_delay_ms=0) as o:
+            self.a = Applier(self.env, o,
+                             on_applied=lambda *x: self.applied.append(x),
+                             on_error=lambda *x: self.errors.append(x))
+        self.addCleanup(self.a.close)
+
+    def step_until(self, done):
+        deadline = time.monotonic() + 30
+        while not done():
+            self.assertLess(time.monotonic(), deadline, self.a.errmsg)
+            self.a.step()
+            time.sleep(0.005)
+
+    def rows(self, ops_rows, env=None):
+        return Batch.from_rows(env or self.env,
+                               [("_hr_op", Oid.INT2, False),
+                                ("tenant_id", Oid.TEXT, True),
+                                ("id", Oid.INT8, True),
+                                ("name", Oid.TEXT, True)],
+                               ops_rows, ("public", "items"))
+
+    def test_batches_are_taken_over_and_applied(self):
+        a = self.a
+        self.step_until(lambda: a.phase == ApplierPhase.READY)
+        self.assertEqual(a.checkpoint("t1"), 0)
+        self.assertEqual(a.copy_state("t1"), (False, 0))
+        a.begin("t1", 0x100)
+        bare = Batch.from_rows(self.env, [("id", Oid.INT8, False)], [(1,)],
+                               ("public", "items"))
+        self.assertStatus(Status.EINVAL, a.add_batch, bare)
+        self.assertFalse(bare.moved)
+        self.assertEqual(len(bare), 1)  # still the caller's
+        bare.close()
+        other_env = Env()  # a batch of another Env, closed meanwhile
+        batches = [self.rows([(1, "t1", 1, "one"), (1, "t1", 2, "two")]),
+                   self.rows([(2, "t1", 2, "deux")], other_env)]
+        other_env.close()
+        for b in batches:
+            a.add_batch(b)
+            self.assertTrue(b.moved)
+            self.assertTrue(b.closed)
+            self.assertStatus(Status.ECLOSED, a.add_batch, b)
+            b.close()  # a no-op
+        self.assertStatus(Status.ESTATE, a.begin, "t1", 0x200)
+        a.commit()
+        self.assertGreater(a.pending_bytes, 0)
+        # A rolled-back transaction's batches are freed by the library.
+        a.begin("t1", 0x180)
+        a.add_batch(self.rows([(1, "t1", 9, "never")]))
+        a.rollback()
+        self.step_until(lambda: self.applied)
+        self.assertEqual(self.applied, [("t1", 0x100)])
+        self.assertEqual(self.errors, [])
+        self.assertEqual(a.checkpoint("t1"), 0x100)
+        self.assertEqual(a.pending_bytes, 0)
+        stats = a.stats()
+        self.assertEqual((stats.target_txns, stats.source_txns, stats.rows),
+                         (1, 1, 3))
+        self.assertEqual(psql("SELECT string_agg(id || '=' || name, ',' "
+                              "ORDER BY id) FROM items"), "1=one,2=deux")
+        # A truncate batch deletes the tenant's rows only.
+        psql("INSERT INTO items VALUES ('t2', 1, 'other')")
+        a.begin("t1", 0x300)
+        a.add_batch(truncate_batch(self.env, "public", "items"))
+        a.commit()
+        self.step_until(lambda: len(self.applied) == 2)
+        self.assertEqual(self.applied[1], ("t1", 0x300))
+        self.assertEqual(psql("SELECT string_agg(tenant_id, ',') FROM items"),
+                         "t2")
+
+    def test_close_with_queued_batches(self):
+        a = self.a
+        self.step_until(lambda: a.phase == ApplierPhase.READY)
+        a.begin("t1", 0x100)
+        a.add_batch(self.rows([(1, "t1", 1, "one")]))
+        a.commit()
+        a.begin("t1", 0x200)
+        a.add_batch(self.rows([(1, "t1", 2, "two")]))
+        a.close()  # frees the queued and the open transaction's batches
+        self.assertEqual(psql("SELECT count(*) FROM items"), "0")
+
+    assertStatus = ApplierTest.assertStatus
 
 
 if __name__ == "__main__":
