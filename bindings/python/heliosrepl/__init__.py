@@ -15,12 +15,16 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`).
+(see :mod:`heliosrepl.stream`); an :class:`Applier` applies tenants'
+transactions exactly once to a target PostgreSQL (see
+:mod:`heliosrepl.apply`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
 # .core first: importing it runs the version check.
 from .core import require_version, version, version_string  # isort: skip
+from .apply import (OP_TRUNCATE, Applier, ApplierOpts, ApplierPhase,
+                    ApplierStats, ApplyOp, CopyState, truncate_batch)
 from .batch import UNCHANGED_TOAST, Batch, Column, Oid, ValueState
 from .codec import (KEY_SIZE, Codec, Compressor, FrameFlag, FrameInfo, Param,
                     frame_inspect, param_bounds)
@@ -35,12 +39,18 @@ from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      stream_to_batch)
 
 __all__ = [
+    "Applier",
+    "ApplierOpts",
+    "ApplierPhase",
+    "ApplierStats",
+    "ApplyOp",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
     "Codec",
     "Column",
     "Compressor",
+    "CopyState",
     "Env",
     "FrameFlag",
     "FrameInfo",
@@ -48,6 +58,7 @@ __all__ = [
     "IncompatibleLibraryError",
     "KEY_SIZE",
     "LogLevel",
+    "OP_TRUNCATE",
     "Oid",
     "Param",
     "PgChange",
@@ -80,6 +91,7 @@ __all__ = [
     "stream_batches",
     "stream_to_batch",
     "strerror",
+    "truncate_batch",
     "version",
     "version_string",
 ]

@@ -9,11 +9,11 @@ The shared library is looked up, in order, at:
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
-``pgoutput.h``, ``stream.h``) gets its ``argtypes`` and ``restype`` here,
-so no call goes through ctypes' int-only defaults. Read-only byte buffers
-(``const void *``, ``const uint8_t *``) are declared ``c_char_p``: a
-``bytes`` object is passed by address, embedded NUL bytes included, without
-a copy.
+``pgoutput.h``, ``stream.h``, ``apply.h``) gets its ``argtypes`` and
+``restype`` here, so no call goes through ctypes' int-only defaults.
+Read-only byte buffers (``const void *``, ``const uint8_t *``) are declared
+``c_char_p``: a ``bytes`` object is passed by address, embedded NUL bytes
+included, without a copy.
 
 ctypes converts a Python int to a fixed-width C integer *modulo* its width
 and never raises, so callers range-check every integer they pass.
@@ -42,6 +42,8 @@ hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
 hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
 hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
 hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
+hr_applier_p = ctypes.c_void_p  # opaque hr_applier *
+hr_applier_opts_p = ctypes.c_void_p  # opaque hr_applier_opts *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -90,6 +92,20 @@ STREAM_TXN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
                                  ctypes.c_void_p, ctypes.c_size_t)
 #: int (*on_schema_change)(void *ctx, const hr_pgrelation *relation)
 STREAM_SCHEMA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.c_void_p)
+
+
+HR_APPLIER_CALLBACKS_VERSION = 1
+HR_OP_TRUNCATE = 5
+
+# The callbacks of hr_applier_callbacks (apply.h); both return nothing.
+#: void (*on_applied)(void *ctx, const char *tenant_id, uint64_t lsn)
+APPLIER_APPLIED_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_uint64)
+#: void (*on_error)(void *ctx, const char *tenant_id, uint64_t lsn,
+#:                  int status, const char *message)
+APPLIER_ERROR_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_uint64, ctypes.c_int,
                                     ctypes.c_void_p)
 
 
@@ -149,6 +165,17 @@ class StreamCallbacks(ctypes.Structure):
     ]
 
 
+class ApplierCallbacks(ctypes.Structure):
+    """struct hr_applier_callbacks (apply.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
+        ("on_applied", APPLIER_APPLIED_FN),
+        ("on_error", APPLIER_ERROR_FN),
+    ]
+
+
 class FrameInfo(ctypes.Structure):
     """struct hr_frame_info (codec.h); `size` is set by the caller."""
 
@@ -169,7 +196,7 @@ _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h.
+# pgoutput.h, stream.h, apply.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -285,6 +312,8 @@ _PROTOTYPES = {
                                           _p(_c_int)]),
     "hr_pgtxn_change_truncate_oid": (ctypes.c_uint32, [hr_pgtxn_p, _c_size,
                                                        _c_size]),
+    "hr_pgtxn_change_truncate_relation": (hr_pgrelation_p,
+                                          [hr_pgtxn_p, _c_size, _c_size]),
     "hr_pgtxn_change_message": (_c_int, [hr_pgtxn_p, _c_size,
                                          _p(ctypes.c_char_p),
                                          _p(ctypes.c_void_p), _p(_c_size)]),
@@ -339,6 +368,56 @@ _PROTOTYPES = {
     "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
                                     _c_size, hr_batch_p, _p(_c_size)]),
     "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
+    # --- apply.h ---
+    "hr_applier_opts_new": (_c_int, [hr_env_p, _p(hr_applier_opts_p)]),
+    "hr_applier_opts_free": (None, [hr_applier_opts_p]),
+    "hr_applier_opts_set_conninfo": (_c_int, [hr_applier_opts_p, _c_bytes]),
+    "hr_applier_opts_set_source_id": (_c_int, [hr_applier_opts_p, _c_bytes]),
+    "hr_applier_opts_set_meta_schema": (_c_int, [hr_applier_opts_p,
+                                                 _c_bytes]),
+    "hr_applier_opts_set_tenant_column": (_c_int, [hr_applier_opts_p,
+                                                   _c_bytes]),
+    "hr_applier_opts_set_group_rows": (_c_int, [hr_applier_opts_p, _c_size]),
+    "hr_applier_opts_set_group_bytes": (_c_int, [hr_applier_opts_p,
+                                                 _c_size]),
+    "hr_applier_opts_set_group_delay_ms": (_c_int, [hr_applier_opts_p,
+                                                    ctypes.c_int64]),
+    "hr_applier_opts_set_copy_min_rows": (_c_int, [hr_applier_opts_p,
+                                                   _c_size]),
+    "hr_applier_opts_set_max_pending_bytes": (_c_int, [hr_applier_opts_p,
+                                                       _c_size]),
+    "hr_applier_opts_errmsg": (ctypes.c_char_p, [hr_applier_opts_p]),
+    "hr_applier_new": (_c_int, [hr_env_p, hr_applier_opts_p,
+                                _p(ApplierCallbacks), _p(hr_applier_p)]),
+    "hr_applier_free": (None, [hr_applier_p]),
+    "hr_applier_fd": (_c_int, [hr_applier_p]),
+    "hr_applier_interest": (_c_int, [hr_applier_p]),
+    "hr_applier_timeout_ms": (ctypes.c_int64, [hr_applier_p,
+                                               ctypes.c_uint64]),
+    "hr_applier_phase": (_c_int, [hr_applier_p]),
+    "hr_applier_step": (_c_int, [hr_applier_p, ctypes.c_uint64]),
+    "hr_applier_checkpoint": (_c_int, [hr_applier_p, _c_bytes,
+                                       _p(ctypes.c_uint64)]),
+    "hr_applier_copy_state": (_c_int, [hr_applier_p, _c_bytes, _p(_c_int),
+                                       _p(_c_size)]),
+    "hr_applier_copy_table_done": (_c_int, [hr_applier_p, _c_bytes,
+                                            _c_bytes, _c_bytes]),
+    "hr_applier_begin": (_c_int, [hr_applier_p, _c_bytes, ctypes.c_uint64]),
+    "hr_applier_add_batch": (_c_int, [hr_applier_p, hr_batch_p]),
+    "hr_applier_commit": (_c_int, [hr_applier_p]),
+    "hr_applier_rollback": (None, [hr_applier_p]),
+    "hr_applier_begin_copy": (_c_int, [hr_applier_p, _c_bytes, _c_bytes,
+                                       _c_bytes, ctypes.c_uint64]),
+    "hr_applier_finish_copy": (_c_int, [hr_applier_p, _c_bytes,
+                                        ctypes.c_uint64]),
+    "hr_applier_set_idempotent_until": (_c_int, [hr_applier_p, _c_bytes,
+                                                 ctypes.c_uint64]),
+    "hr_applier_resume": (_c_int, [hr_applier_p, _c_bytes]),
+    "hr_applier_pending_bytes": (_c_size, [hr_applier_p]),
+    "hr_applier_stats": (None, [hr_applier_p, _p(ctypes.c_uint64),
+                                _p(ctypes.c_uint64), _p(ctypes.c_uint64),
+                                _p(ctypes.c_uint64)]),
+    "hr_applier_errmsg": (ctypes.c_char_p, [hr_applier_p]),
 }
 
 
