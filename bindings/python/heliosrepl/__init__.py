@@ -15,7 +15,8 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`).
+(see :mod:`heliosrepl.stream`); a :class:`Copier` reads a tenant's
+existing rows for its initial copy (see :mod:`heliosrepl.copy`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -30,6 +31,7 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .copy import Copier, CopierOpts
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -41,6 +43,8 @@ __all__ = [
     "Codec",
     "Column",
     "Compressor",
+    "Copier",
+    "CopierOpts",
     "Env",
     "FrameFlag",
     "FrameInfo",
