@@ -52,4 +52,18 @@ enum {
 int hrgo_stream_new(hr_env *env, const hr_stream_opts *opts, uintptr_t ctx,
                     unsigned which, hr_stream **out);
 
+/* Which copier callbacks hrgo_copier_new installs (on_batch always). */
+enum {
+    HRGO_COPIER_ON_TABLE_BEGIN = 1,
+    HRGO_COPIER_ON_TABLE_END = 2
+};
+
+/*
+ * hr_copier_new with the Go callbacks of handle `ctx` (see
+ * copycallbacks.go): on_batch, and those selected by the HRGO_COPIER_*
+ * bits of `which`.
+ */
+int hrgo_copier_new(hr_env *env, const hr_copier_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_copier **out);
+
 #endif
