@@ -42,15 +42,15 @@ struct hr_copier_opts {
 };
 
 typedef enum hr__cst {
-    HR__CST_NEW = 0,   /* nothing done yet: the first step connects */
+    HR__CST_NEW = 0, /* nothing done yet: the first step connects */
     HR__CST_CONNECTING,
-    HR__CST_BEGIN,     /* BEGIN ... snapshot (+ WAL position) in flight */
-    HR__CST_TABLES,    /* table discovery in flight */
-    HR__CST_META,      /* columns + count of table `cur` in flight */
+    HR__CST_BEGIN,      /* BEGIN ... snapshot (+ WAL position) in flight */
+    HR__CST_TABLES,     /* table discovery in flight */
+    HR__CST_META,       /* columns + count of table `cur` in flight */
     HR__CST_COPY_START, /* COPY of table `cur` sent, no answer yet */
-    HR__CST_COPYING,   /* reading COPY data */
-    HR__CST_COPY_END,  /* COPY data ended: its final result in flight */
-    HR__CST_TABLE_END, /* last batch offered: on_table_end, next table */
+    HR__CST_COPYING,    /* reading COPY data */
+    HR__CST_COPY_END,   /* COPY data ended: its final result in flight */
+    HR__CST_TABLE_END,  /* last batch offered: on_table_end, next table */
     HR__CST_DONE,
     HR__CST_FAILED
 } hr__cst;
@@ -79,8 +79,8 @@ struct hr_copier {
     hr__pgc pg;
     uint64_t now;
     uint64_t connect_started;
-    int more_pending; /* stopped reading with rows left in libpq's buffer */
-    uint64_t retry_at;   /* a held-back batch is offered again at */
+    int more_pending;  /* stopped reading with rows left in libpq's buffer */
+    uint64_t retry_at; /* a held-back batch is offered again at */
     uint64_t snapshot_lsn;
 
     hr__ctable *tables;
