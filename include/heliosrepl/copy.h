@@ -80,7 +80,9 @@ HR_API void hr_copier_opts_free(hr_copier_opts *opts);
  * skip_table     add "schema.table" (or "table") to the tables not to copy
  *                (the host copied them already); a name that matches no
  *                table is ignored
- * rows_per_batch rows of one batch, 1..1048576 (default 1024)
+ * rows_per_batch rows of one batch, 1..1048576 (default 1024); a batch
+ *                also goes out early once its rows took 16 MiB of COPY
+ *                text
  */
 HR_API int hr_copier_opts_set_conninfo(hr_copier_opts *opts,
                                        const char *conninfo);

@@ -26,6 +26,9 @@
 #define HR__COPY_ROWS_MAX 1048576
 /* A batch held back by on_batch's HR_EAGAIN is offered again this often. */
 #define HR__COPY_RETRY_NS (10 * HR__NS_PER_MS)
+/* A batch goes out early once its rows took this much COPY text, so wide
+ * rows (TOASTed values) do not make batches of gigabytes. */
+#define HR__COPY_BATCH_BYTES ((uint64_t)16 << 20)
 /* Rows read in one step before yielding (timeout 0). */
 #define HR__COPY_STEP_ROWS 16384
 
@@ -91,6 +94,7 @@ struct hr_copier {
     int ready;
     uint64_t rows_done, rows_expected, bytes;
     uint64_t table_rows, table_bytes, table_parsed;
+    uint64_t batch_bytes; /* COPY text of the rows in `batch` */
 };
 
 /* A deep copy of the copier options' fields into `c` (cfg resolved).

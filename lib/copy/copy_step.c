@@ -123,6 +123,7 @@ static int offer(hr_copier *c)
     c->in_callback = 0;
     if (rc == HR_OK) {
         c->batch = NULL; /* the host's now */
+        c->batch_bytes = 0;
         c->ready = 0;
         c->rows_done += rows;
         c->table_rows += rows;
@@ -158,7 +159,7 @@ static int poll_connect(hr_copier *c)
 {
     int rc = hr__pgc_connect_poll(&c->pg);
     if (rc == HR_EAGAIN) {
-        if (c->now - c->connect_started >= HR__CONNECT_TIMEOUT_NS)
+        if (c->now >= c->connect_started + HR__CONNECT_TIMEOUT_NS)
             return hr__fail(&c->error, HR_EIO, "connect: timed out");
         return HR_EAGAIN;
     }
@@ -329,7 +330,9 @@ static int take_row(hr_copier *c, char *buf, int n)
         return hr__fail(&c->error, rc,
                         "table \"%s\".\"%s\" row %" PRIu64 ": %s", t->schema,
                         t->name, c->table_parsed, hr_batch_errmsg(c->batch));
-    if (hr_batch_rows(c->batch) >= c->rows_per_batch)
+    c->batch_bytes += (uint64_t)n;
+    if (hr_batch_rows(c->batch) >= c->rows_per_batch ||
+        c->batch_bytes >= HR__COPY_BATCH_BYTES)
         c->ready = 1;
     return HR_OK;
 }
