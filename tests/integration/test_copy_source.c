@@ -496,6 +496,20 @@ START_TEST(schema_errors_name_the_table)
     ck_assert_int_eq(hr_copier_run(c, 30000), HR_ESCHEMA);
     ck_assert_ptr_nonnull(strstr(hr_copier_errmsg(c), "no column \"org\""));
     hr_copier_free(c);
+    /* no privilege on the table; a role that does not exist */
+    sql(conn, "DROP ROLE IF EXISTS hr_nopriv; CREATE ROLE hr_nopriv LOGIN");
+    static const char *const users[] = {"hr_nopriv", "hr_nosuchrole"};
+    for (int i = 0; i < 2; i++) {
+        char uci[600];
+        snprintf(uci, sizeof uci, "%s user=%s", ci, users[i]);
+        o = copier_opts(uci, "A", 10);
+        ck_assert_int_eq(hr_copier_opts_add_table(o, "plain"), HR_OK);
+        c = copier_for(o, &h);
+        int rc = hr_copier_run(c, 30000);
+        ck_assert_msg(rc == HR_EAUTH, "%s: %s: %s", users[i],
+                      hr_status_name(rc), hr_copier_errmsg(c));
+        hr_copier_free(c);
+    }
     /* a schema without tables: done at once, nothing copied */
     sql(conn, "CREATE SCHEMA empty");
     o = copier_opts(ci, "A", 10);
