@@ -15,5 +15,6 @@
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
 #include <heliosrepl/stream.h>
+#include <heliosrepl/copy.h>
 
 #endif /* HELIOSREPL_H */

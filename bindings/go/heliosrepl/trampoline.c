@@ -140,4 +140,39 @@ void hrgo_applier_through_trampolines(uintptr_t ctx, const char *tenant_id,
 {
     applier_on_applied((void *)ctx, tenant_id, lsn);
     applier_on_error((void *)ctx, tenant_id, lsn, status, message);
+/* ---- copier callbacks (copycallbacks.go) ---- */
+
+static int copier_on_table_begin(void *ctx, const char *schema,
+                                 const char *table, uint64_t rows)
+{
+    return hrgoCopierTableBegin((uintptr_t)ctx, (char *)schema, (char *)table,
+                                rows);
+}
+
+static int copier_on_batch(void *ctx, const char *schema, const char *table,
+                           hr_batch *batch)
+{
+    return hrgoCopierBatch((uintptr_t)ctx, (char *)schema, (char *)table,
+                           batch);
+}
+
+static int copier_on_table_end(void *ctx, const char *schema,
+                               const char *table, uint64_t rows,
+                               uint64_t bytes)
+{
+    return hrgoCopierTableEnd((uintptr_t)ctx, (char *)schema, (char *)table,
+                              rows, bytes);
+}
+
+int hrgo_copier_new(hr_env *env, const hr_copier_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_copier **out)
+{
+    const hr_copier_callbacks cb = {
+        HR_COPIER_CALLBACKS_VERSION,
+        (void *)ctx,
+        (which & HRGO_COPIER_ON_TABLE_BEGIN) ? copier_on_table_begin : NULL,
+        copier_on_batch,
+        (which & HRGO_COPIER_ON_TABLE_END) ? copier_on_table_end : NULL,
+    };
+    return hr_copier_new(env, opts, &cb, out);
 }

@@ -70,5 +70,18 @@ int hrgo_applier_new(hr_env *env, const hr_applier_opts *opts, uintptr_t ctx,
 void hrgo_applier_through_trampolines(uintptr_t ctx, const char *tenant_id,
                                       uint64_t lsn, int status,
                                       const char *message);
+/* Which copier callbacks hrgo_copier_new installs (on_batch always). */
+enum {
+    HRGO_COPIER_ON_TABLE_BEGIN = 1,
+    HRGO_COPIER_ON_TABLE_END = 2
+};
+
+/*
+ * hr_copier_new with the Go callbacks of handle `ctx` (see
+ * copycallbacks.go): on_batch, and those selected by the HRGO_COPIER_*
+ * bits of `which`.
+ */
+int hrgo_copier_new(hr_env *env, const hr_copier_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_copier **out);
 
 #endif

@@ -15,9 +15,10 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`); an :class:`Applier` applies tenants'
-transactions exactly once to a target PostgreSQL (see
-:mod:`heliosrepl.apply`).
+(see :mod:`heliosrepl.stream`); a :class:`Copier` reads a tenant's
+existing rows for its initial copy (see :mod:`heliosrepl.copy`); an
+:class:`Applier` applies tenants' transactions exactly once to a target
+PostgreSQL (see :mod:`heliosrepl.apply`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -34,6 +35,7 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .copy import Copier, CopierOpts
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -51,6 +53,8 @@ __all__ = [
     "Column",
     "Compressor",
     "CopyState",
+    "Copier",
+    "CopierOpts",
     "Env",
     "FrameFlag",
     "FrameInfo",

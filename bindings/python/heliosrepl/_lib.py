@@ -9,7 +9,8 @@ The shared library is looked up, in order, at:
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
-``pgoutput.h``, ``stream.h``, ``apply.h``) gets its ``argtypes`` and
+``pgoutput.h``, ``stream.h``, ``apply.h``,
+``copy.h``) gets its ``argtypes`` and
 ``restype`` here, so no call goes through ctypes' int-only defaults.
 Read-only byte buffers (``const void *``, ``const uint8_t *``) are declared
 ``c_char_p``: a ``bytes`` object is passed by address, embedded NUL bytes
@@ -44,6 +45,8 @@ hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
 hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
 hr_applier_p = ctypes.c_void_p  # opaque hr_applier *
 hr_applier_opts_p = ctypes.c_void_p  # opaque hr_applier_opts *
+hr_copier_p = ctypes.c_void_p  # opaque hr_copier *
+hr_copier_opts_p = ctypes.c_void_p  # opaque hr_copier_opts *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -107,6 +110,25 @@ APPLIER_APPLIED_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
 APPLIER_ERROR_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_uint64, ctypes.c_int,
                                     ctypes.c_void_p)
+HR_COPIER_CALLBACKS_VERSION = 1
+
+# The callbacks of hr_copier_callbacks (copy.h); names as void pointers,
+# decoded by the binding.
+#: int (*on_table_begin)(void *ctx, const char *schema, const char *table,
+#:                       uint64_t rows_expected)
+COPIER_BEGIN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_uint64)
+#: int (*on_batch)(void *ctx, const char *schema, const char *table,
+#:                 hr_batch *batch)
+COPIER_BATCH_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_void_p)
+#: int (*on_table_end)(void *ctx, const char *schema, const char *table,
+#:                     uint64_t rows, uint64_t bytes)
+COPIER_END_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_uint64, ctypes.c_uint64)
 
 
 class Allocator(ctypes.Structure):
@@ -167,12 +189,17 @@ class StreamCallbacks(ctypes.Structure):
 
 class ApplierCallbacks(ctypes.Structure):
     """struct hr_applier_callbacks (apply.h); the library copies it."""
+class CopierCallbacks(ctypes.Structure):
+    """struct hr_copier_callbacks (copy.h); the library copies it."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
         ("ctx", ctypes.c_void_p),
         ("on_applied", APPLIER_APPLIED_FN),
         ("on_error", APPLIER_ERROR_FN),
+        ("on_table_begin", COPIER_BEGIN_FN),
+        ("on_batch", COPIER_BATCH_FN),
+        ("on_table_end", COPIER_END_FN),
     ]
 
 
@@ -418,6 +445,34 @@ _PROTOTYPES = {
                                 _p(ctypes.c_uint64), _p(ctypes.c_uint64),
                                 _p(ctypes.c_uint64)]),
     "hr_applier_errmsg": (ctypes.c_char_p, [hr_applier_p]),
+    # --- copy.h ---
+    "hr_copier_opts_new": (_c_int, [hr_env_p, _p(hr_copier_opts_p)]),
+    "hr_copier_opts_free": (None, [hr_copier_opts_p]),
+    "hr_copier_opts_set_conninfo": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_tenant": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_tenant_column": (_c_int, [hr_copier_opts_p,
+                                                  _c_bytes]),
+    "hr_copier_opts_add_table": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_add_schema": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_snapshot": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_add_skip_table": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_rows_per_batch": (_c_int, [hr_copier_opts_p,
+                                                   _c_size]),
+    "hr_copier_opts_errmsg": (ctypes.c_char_p, [hr_copier_opts_p]),
+    "hr_copier_new": (_c_int, [hr_env_p, hr_copier_opts_p,
+                               _p(CopierCallbacks), _p(hr_copier_p)]),
+    "hr_copier_free": (None, [hr_copier_p]),
+    "hr_copier_fd": (_c_int, [hr_copier_p]),
+    "hr_copier_interest": (_c_int, [hr_copier_p]),
+    "hr_copier_timeout_ms": (ctypes.c_int64, [hr_copier_p, ctypes.c_uint64]),
+    "hr_copier_step": (_c_int, [hr_copier_p, ctypes.c_uint64]),
+    "hr_copier_run": (_c_int, [hr_copier_p, ctypes.c_int64]),
+    "hr_copier_done": (_c_int, [hr_copier_p]),
+    "hr_copier_progress": (_c_int, [hr_copier_p, _p(ctypes.c_uint64),
+                                    _p(ctypes.c_uint64), _p(ctypes.c_uint64),
+                                    _p(ctypes.c_double)]),
+    "hr_copier_snapshot_lsn": (ctypes.c_uint64, [hr_copier_p]),
+    "hr_copier_errmsg": (ctypes.c_char_p, [hr_copier_p]),
 }
 
 

@@ -30,7 +30,7 @@ SOURCE_INCLUDE_DIR = Path(__file__).resolve().parents[3] / "include" / "heliosre
 #: Headers whose functions the binding must cover (at least these; any other
 #: public header found is checked too).
 BOUND_HEADERS = ("core.h", "batch.h", "codec.h", "pgoutput.h", "stream.h",
-                 "apply.h")
+                 "apply.h", "copy.h")
 
 
 def public_functions(text):
