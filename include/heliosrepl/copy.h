@@ -80,7 +80,9 @@ HR_API void hr_copier_opts_free(hr_copier_opts *opts);
  * skip_table     add "schema.table" (or "table") to the tables not to copy
  *                (the host copied them already); a name that matches no
  *                table is ignored
- * rows_per_batch rows of one batch, 1..1048576 (default 1024)
+ * rows_per_batch rows of one batch, 1..1048576 (default 1024); a batch
+ *                also goes out early once its rows took 16 MiB of COPY
+ *                text
  */
 HR_API int hr_copier_opts_set_conninfo(hr_copier_opts *opts,
                                        const char *conninfo);
@@ -94,8 +96,7 @@ HR_API int hr_copier_opts_set_snapshot(hr_copier_opts *opts,
                                        const char *snapshot_name);
 HR_API int hr_copier_opts_add_skip_table(hr_copier_opts *opts,
                                          const char *table);
-HR_API int hr_copier_opts_set_rows_per_batch(hr_copier_opts *opts,
-                                             size_t rows);
+HR_API int hr_copier_opts_set_rows_per_batch(hr_copier_opts *opts, size_t rows);
 /* The last setter failure's message; "" if none. */
 HR_API const char *hr_copier_opts_errmsg(const hr_copier_opts *opts);
 
@@ -142,8 +143,7 @@ typedef struct hr_copier_callbacks {
  * tenant), HR_ENOMEM; the message of a failure is in hr_env_errmsg(env).
  */
 HR_API int hr_copier_new(hr_env *env, const hr_copier_opts *opts,
-                         const hr_copier_callbacks *callbacks,
-                         hr_copier **out);
+                         const hr_copier_callbacks *callbacks, hr_copier **out);
 
 /* hr_copier_free - closes the connection, frees a batch still held.
  * NULL: no-op. Not from a callback. */

@@ -260,6 +260,9 @@ void hr__stmt_free(hr_applier *a, hr__stmt *s);
  * binary COPY. */
 int hr__param_binary(uint32_t oid);
 int hr__copy_binary(uint32_t oid);
+/* numeric's text form as its binary form (room: len + 16 bytes): the
+ * length, or -1 for text that is not a numeric. */
+int hr__numeric_binary(const uint8_t *s, size_t len, uint8_t *out);
 /* Cell (col, row) of b in binary send format at dst (room:
  * hr__value_binary_max): HR_OK with *len (-1 for NULL / unchanged TOAST),
  * HR_EINVAL (a numeric that is no number). */

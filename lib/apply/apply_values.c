@@ -52,7 +52,7 @@ static void put_be(uint8_t *p, uint64_t v, int n)
  * ndigits, weight, sign, dscale (int16 each), then base-10000 digits.
  * Returns the length, or -1 for text that is not a plain numeric.
  */
-static int numeric_binary(const uint8_t *s, size_t len, uint8_t *out)
+int hr__numeric_binary(const uint8_t *s, size_t len, uint8_t *out)
 {
     uint16_t sign = 0;
     if (len == 3 && !memcmp(s, "NaN", 3))
@@ -183,7 +183,7 @@ int hr__value_binary(const hr_batch *b, int col, size_t row, uint8_t *dst,
         const uint8_t *p = c->heap + c->offsets[row];
         size_t n = c->offsets[row + 1] - c->offsets[row];
         if (c->type_oid == HR_OID_NUMERIC) {
-            int k = numeric_binary(p, n, dst);
+            int k = hr__numeric_binary(p, n, dst);
             if (k < 0)
                 return HR_EINVAL;
             *len = k;

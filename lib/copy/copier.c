@@ -10,8 +10,7 @@
 #include "copy_internal.h"
 
 HR_API int hr_copier_new(hr_env *env, const hr_copier_opts *opts,
-                         const hr_copier_callbacks *callbacks,
-                         hr_copier **out)
+                         const hr_copier_callbacks *callbacks, hr_copier **out)
 {
     if (!out)
         return HR_EINVAL;

@@ -26,6 +26,9 @@
 #define HR__COPY_ROWS_MAX 1048576
 /* A batch held back by on_batch's HR_EAGAIN is offered again this often. */
 #define HR__COPY_RETRY_NS (10 * HR__NS_PER_MS)
+/* A batch goes out early once its rows took this much COPY text, so wide
+ * rows (TOASTed values) do not make batches of gigabytes. */
+#define HR__COPY_BATCH_BYTES ((uint64_t)16 << 20)
 /* Rows read in one step before yielding (timeout 0). */
 #define HR__COPY_STEP_ROWS 16384
 
@@ -42,15 +45,15 @@ struct hr_copier_opts {
 };
 
 typedef enum hr__cst {
-    HR__CST_NEW = 0,   /* nothing done yet: the first step connects */
+    HR__CST_NEW = 0, /* nothing done yet: the first step connects */
     HR__CST_CONNECTING,
-    HR__CST_BEGIN,     /* BEGIN ... snapshot (+ WAL position) in flight */
-    HR__CST_TABLES,    /* table discovery in flight */
-    HR__CST_META,      /* columns + count of table `cur` in flight */
+    HR__CST_BEGIN,      /* BEGIN ... snapshot (+ WAL position) in flight */
+    HR__CST_TABLES,     /* table discovery in flight */
+    HR__CST_META,       /* columns + count of table `cur` in flight */
     HR__CST_COPY_START, /* COPY of table `cur` sent, no answer yet */
-    HR__CST_COPYING,   /* reading COPY data */
-    HR__CST_COPY_END,  /* COPY data ended: its final result in flight */
-    HR__CST_TABLE_END, /* last batch offered: on_table_end, next table */
+    HR__CST_COPYING,    /* reading COPY data */
+    HR__CST_COPY_END,   /* COPY data ended: its final result in flight */
+    HR__CST_TABLE_END,  /* last batch offered: on_table_end, next table */
     HR__CST_DONE,
     HR__CST_FAILED
 } hr__cst;
@@ -79,8 +82,8 @@ struct hr_copier {
     hr__pgc pg;
     uint64_t now;
     uint64_t connect_started;
-    int more_pending; /* stopped reading with rows left in libpq's buffer */
-    uint64_t retry_at;   /* a held-back batch is offered again at */
+    int more_pending;  /* stopped reading with rows left in libpq's buffer */
+    uint64_t retry_at; /* a held-back batch is offered again at */
     uint64_t snapshot_lsn;
 
     hr__ctable *tables;
@@ -91,6 +94,7 @@ struct hr_copier {
     int ready;
     uint64_t rows_done, rows_expected, bytes;
     uint64_t table_rows, table_bytes, table_parsed;
+    uint64_t batch_bytes; /* COPY text of the rows in `batch` */
 };
 
 /* A deep copy of the copier options' fields into `c` (cfg resolved).

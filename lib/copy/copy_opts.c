@@ -122,8 +122,8 @@ HR_API int hr_copier_opts_set_rows_per_batch(hr_copier_opts *o, size_t rows)
     if (!o)
         return HR_EINVAL;
     if (rows < 1 || rows > HR__COPY_ROWS_MAX)
-        return hr__fail(&o->error, HR_EINVAL,
-                        "rows per batch must be 1..%d", HR__COPY_ROWS_MAX);
+        return hr__fail(&o->error, HR_EINVAL, "rows per batch must be 1..%d",
+                        HR__COPY_ROWS_MAX);
     o->rows_per_batch = rows;
     hr__error_clear(&o->error);
     return HR_OK;
@@ -134,8 +134,7 @@ HR_API const char *hr_copier_opts_errmsg(const hr_copier_opts *o)
     return o ? o->error.message : "no options (NULL)";
 }
 
-int hr__copier_opts_apply(const hr_copier_opts *o, hr_copier *c,
-                          hr__error *err)
+int hr__copier_opts_apply(const hr_copier_opts *o, hr_copier *c, hr__error *err)
 {
     int rc = hr__stream_opts_resolve(o->source, &c->cfg, err);
     if (rc != HR_OK)

@@ -51,8 +51,8 @@ static int server_error(hr_copier *c, const PGresult *res, const char *what)
     const int snapshot_step = c->state == HR__CST_BEGIN && c->snapshot;
     /* SET TRANSACTION SNAPSHOT: a malformed name is 22023, an unknown one
      * 42704, one whose exporting transaction ended 55000 / 22023 */
-    if (snapshot_step && (!strcmp(st, "22023") || !strcmp(st, "42704") ||
-                          starts(st, "55")))
+    if (snapshot_step &&
+        (!strcmp(st, "22023") || !strcmp(st, "42704") || starts(st, "55")))
         rc = HR_ESTATE;
     else if (rc != HR_EAUTH && rc != HR_ESCHEMA)
         rc = HR_EIO; /* the copy cannot go on: transient or not */
@@ -104,8 +104,8 @@ static int new_batch(hr_copier *c, const hr__ctable *t)
         rc = hr_batch_add_column(b, t->colnames[k], t->coltypes[k], 1);
     if (rc < 0) {
         int code = rc;
-        hr__fail(&c->error, code, "table \"%s\".\"%s\": %s", t->schema,
-                 t->name, b ? hr_batch_errmsg(b) : "out of memory");
+        hr__fail(&c->error, code, "table \"%s\".\"%s\": %s", t->schema, t->name,
+                 b ? hr_batch_errmsg(b) : "out of memory");
         hr_batch_free(b);
         return code == HR_EINVAL ? HR_ESCHEMA : code;
     }
@@ -123,6 +123,7 @@ static int offer(hr_copier *c)
     c->in_callback = 0;
     if (rc == HR_OK) {
         c->batch = NULL; /* the host's now */
+        c->batch_bytes = 0;
         c->ready = 0;
         c->rows_done += rows;
         c->table_rows += rows;
@@ -158,7 +159,7 @@ static int poll_connect(hr_copier *c)
 {
     int rc = hr__pgc_connect_poll(&c->pg);
     if (rc == HR_EAGAIN) {
-        if (c->now - c->connect_started >= HR__CONNECT_TIMEOUT_NS)
+        if (c->now >= c->connect_started + HR__CONNECT_TIMEOUT_NS)
             return hr__fail(&c->error, HR_EIO, "connect: timed out");
         return HR_EAGAIN;
     }
@@ -223,12 +224,11 @@ static int on_tables(hr_copier *c, PGresult *res)
         const char *name = PQgetvalue(res, i, 1);
         if (strcmp(PQgetvalue(res, i, 2), "t") != 0)
             return hr__fail(&c->error, HR_ESCHEMA,
-                            "table \"%s\".\"%s\" does not exist", schema,
-                            name);
+                            "table \"%s\".\"%s\" does not exist", schema, name);
         if (strcmp(PQgetvalue(res, i, 4), "t") != 0)
             return hr__fail(&c->error, HR_ESCHEMA,
-                            "table \"%s\".\"%s\" has no column \"%s\"",
-                            schema, name, c->cfg->tenant_column);
+                            "table \"%s\".\"%s\" has no column \"%s\"", schema,
+                            name, c->cfg->tenant_column);
         if (skipped(c, schema, name))
             continue;
         if (c->ntables) { /* an explicit table listed twice */
@@ -254,8 +254,8 @@ static int start_table(hr_copier *c)
     c->table_rows = c->table_bytes = c->table_parsed = 0;
     if (c->cb.on_table_begin) {
         c->in_callback = 1;
-        int rc = c->cb.on_table_begin(c->cb.ctx, t->schema, t->name,
-                                      t->expected);
+        int rc =
+            c->cb.on_table_begin(c->cb.ctx, t->schema, t->name, t->expected);
         c->in_callback = 0;
         if (rc != HR_OK)
             return callback_failed(c, "on_table_begin", rc);
@@ -318,20 +318,21 @@ static int take_row(hr_copier *c, char *buf, int n)
     int rc = hr__copytext_row(c->batch, (uint8_t *)buf, (size_t)n, &err);
     c->table_parsed++;
     if (rc == HR_EPROTO)
-        return hr__fail(&c->error, HR_EPROTO,
-                        "table \"%s\".\"%s\" row %" PRIu64
-                        " column %d%s%s%s: %s",
-                        t->schema, t->name, c->table_parsed, err.field + 1,
-                        err.field >= 0 ? " (\"" : "",
-                        err.field >= 0 && err.field < t->ncols
-                            ? t->colnames[err.field]
-                            : "",
-                        err.field >= 0 ? "\")" : "", err.why);
+        return hr__fail(
+            &c->error, HR_EPROTO,
+            "table \"%s\".\"%s\" row %" PRIu64 " column %d%s%s%s: %s",
+            t->schema, t->name, c->table_parsed, err.field + 1,
+            err.field >= 0 ? " (\"" : "",
+            err.field >= 0 && err.field < t->ncols ? t->colnames[err.field]
+                                                   : "",
+            err.field >= 0 ? "\")" : "", err.why);
     if (rc != HR_OK)
-        return hr__fail(&c->error, rc, "table \"%s\".\"%s\" row %" PRIu64 ": %s",
-                        t->schema, t->name, c->table_parsed,
-                        hr_batch_errmsg(c->batch));
-    if (hr_batch_rows(c->batch) >= c->rows_per_batch)
+        return hr__fail(&c->error, rc,
+                        "table \"%s\".\"%s\" row %" PRIu64 ": %s", t->schema,
+                        t->name, c->table_parsed, hr_batch_errmsg(c->batch));
+    c->batch_bytes += (uint64_t)n;
+    if (hr_batch_rows(c->batch) >= c->rows_per_batch ||
+        c->batch_bytes >= HR__COPY_BATCH_BYTES)
         c->ready = 1;
     return HR_OK;
 }
@@ -392,13 +393,11 @@ static int on_copy_end(hr_copier *c, PGresult *res)
     const char *tuples = PQcmdTuples(res);
     if (*tuples && strtoull(tuples, NULL, 10) != c->table_parsed)
         return hr__fail(&c->error, HR_EPROTO,
-                        "COPY of \"%s\".\"%s\" says %s rows, %" PRIu64
-                        " came",
+                        "COPY of \"%s\".\"%s\" says %s rows, %" PRIu64 " came",
                         t->schema, t->name, tuples, c->table_parsed);
     if (c->table_parsed != t->expected)
         hr__log(c->env, HR_LOG_WARN,
-                "copy of \"%s\".\"%s\": %" PRIu64 " rows, %" PRIu64
-                " counted",
+                "copy of \"%s\".\"%s\": %" PRIu64 " rows, %" PRIu64 " counted",
                 t->schema, t->name, c->table_parsed, t->expected);
     if (c->batch && hr_batch_rows(c->batch) > 0)
         c->ready = 1;
@@ -425,12 +424,11 @@ static int end_table(hr_copier *c)
 /* A query's answer has come (or is coming): hand it to its state. */
 static int await_result(hr_copier *c)
 {
-    static const char *const what[] = {
-        [HR__CST_BEGIN] = "open the snapshot",
-        [HR__CST_TABLES] = "find the tables",
-        [HR__CST_META] = "count the rows",
-        [HR__CST_COPY_START] = "COPY",
-        [HR__CST_COPY_END] = "COPY"};
+    static const char *const what[] = {[HR__CST_BEGIN] = "open the snapshot",
+                                       [HR__CST_TABLES] = "find the tables",
+                                       [HR__CST_META] = "count the rows",
+                                       [HR__CST_COPY_START] = "COPY",
+                                       [HR__CST_COPY_END] = "COPY"};
     PGresult *res = NULL;
     int rc = hr__pgc_collect(&c->pg, &res);
     if (rc == HR_EAGAIN)

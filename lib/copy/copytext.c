@@ -67,12 +67,24 @@ static int decode_field(uint8_t *row, size_t end, size_t *pos, size_t *out_len,
             return fail(err, field, "a backslash at the end of the field");
         c = row[r++];
         switch (c) {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-        case 'v': c = '\v'; break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        case 'v':
+            c = '\v';
+            break;
         case 'N':
             /* "\N" alone is NULL; inside a longer field, PostgreSQL's
              * COPY FROM reads it as "N" too, but COPY TO never writes it */

@@ -20,7 +20,7 @@
 
 /* Where and why the last row failed (HR_EPROTO). */
 typedef struct hr__copytext_err {
-    int field;      /* 0-based field of the row; -1 for the row as a whole */
+    int field; /* 0-based field of the row; -1 for the row as a whole */
     char why[200];
 } hr__copytext_err;
 

@@ -21,11 +21,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t types[16] = {
-    HR_OID_BOOL,      HR_OID_INT2,        HR_OID_INT4,    HR_OID_INT8,
-    HR_OID_FLOAT4,    HR_OID_FLOAT8,      HR_OID_NUMERIC, HR_OID_TEXT,
-    HR_OID_BYTEA,     HR_OID_DATE,        HR_OID_TIMESTAMP,
-    HR_OID_TIMESTAMPTZ, HR_OID_UUID,      HR_OID_JSON,    HR_OID_JSONB,
-    HR_OID_VARCHAR};
+    HR_OID_BOOL,   HR_OID_INT2,   HR_OID_INT4,      HR_OID_INT8,
+    HR_OID_FLOAT4, HR_OID_FLOAT8, HR_OID_NUMERIC,   HR_OID_TEXT,
+    HR_OID_BYTEA,  HR_OID_DATE,   HR_OID_TIMESTAMP, HR_OID_TIMESTAMPTZ,
+    HR_OID_UUID,   HR_OID_JSON,   HR_OID_JSONB,     HR_OID_VARCHAR};
 
 static hr_env *fuzz_env(void)
 {

@@ -155,7 +155,8 @@ static void same_columns(const hr_batch *a, const hr_batch *b)
 {
     ck_assert_int_eq(hr_batch_columns(a), hr_batch_columns(b));
     for (int k = 0; k < hr_batch_columns(a); k++) {
-        ck_assert_str_eq(hr_batch_column_name(a, k), hr_batch_column_name(b, k));
+        ck_assert_str_eq(hr_batch_column_name(a, k),
+                         hr_batch_column_name(b, k));
         ck_assert_uint_eq(hr_batch_column_type(a, k),
                           hr_batch_column_type(b, k));
         ck_assert_int_eq(hr_batch_column_nullable(a, k),
@@ -187,11 +188,11 @@ typedef struct host {
     got_table t[8];
     int nt;
     size_t max_batch_rows;
-    int push_back;       /* on_batch says HR_EAGAIN every other offer */
+    int push_back; /* on_batch says HR_EAGAIN every other offer */
     int offers;
-    PGconn *writer;      /* commit a row of tenant A when the first table
-                            begins (after the snapshot was taken) */
-    char after_lsn[32];  /* pg_current_wal_lsn() after that commit */
+    PGconn *writer;     /* commit a row of tenant A when the first table
+                           begins (after the snapshot was taken) */
+    char after_lsn[32]; /* pg_current_wal_lsn() after that commit */
 } host;
 
 static int on_begin(void *ctx, const char *schema, const char *table,
@@ -350,20 +351,20 @@ static void matches_direct_query(PGconn *conn, const got_table *t,
     ck_assert_int_eq(hr_batch_set_relation(want, "public", table), HR_OK);
     ck_assert_int_eq(hr_batch_add_column(want, "_hr_op", HR_OID_INT2, 0), 0);
     for (int k = 0; k < PQnfields(res); k++) {
-        ck_assert_int_eq(hr_batch_add_column(want, PQfname(res, k),
-                                             PQftype(res, k), 1),
-                         k + 1);
+        ck_assert_int_eq(
+            hr_batch_add_column(want, PQfname(res, k), PQftype(res, k), 1),
+            k + 1);
     }
     same_columns(first, want);
     for (int r = 0; r < n; r++) {
         ck_assert_int_eq(hr_batch_append_int64(want, 0, 1), HR_OK);
         for (int k = 0; k < PQnfields(res); k++) {
-            int rc = PQgetisnull(res, r, k)
-                         ? hr_batch_append_null(want, k + 1)
-                         : hr__pgvalue_append(
-                               want, k + 1, 't',
-                               (const uint8_t *)PQgetvalue(res, r, k),
-                               (size_t)PQgetlength(res, r, k));
+            int rc =
+                PQgetisnull(res, r, k)
+                    ? hr_batch_append_null(want, k + 1)
+                    : hr__pgvalue_append(want, k + 1, 't',
+                                         (const uint8_t *)PQgetvalue(res, r, k),
+                                         (size_t)PQgetlength(res, r, k));
             ck_assert_msg(rc == HR_OK, "%s", hr_batch_errmsg(want));
         }
         const hr_batch *b;
@@ -445,8 +446,7 @@ START_TEST(copies_exactly_the_tenant_in_its_own_snapshot)
     ck_assert_int_eq(hr_copier_opts_add_table(o, "public.plain"), HR_OK);
     ck_assert_int_eq(hr_copier_opts_add_table(o, "typed"), HR_OK);
     ck_assert_int_eq(hr_copier_opts_add_skip_table(o, "plain"), HR_OK);
-    ck_assert_int_eq(hr_copier_opts_add_skip_table(o, "public.nothing"),
-                     HR_OK);
+    ck_assert_int_eq(hr_copier_opts_add_skip_table(o, "public.nothing"), HR_OK);
     c = copier_for(o, &hb);
     run_copier(c);
     ck_assert_int_eq(hb.nt, 1);
@@ -496,6 +496,20 @@ START_TEST(schema_errors_name_the_table)
     ck_assert_int_eq(hr_copier_run(c, 30000), HR_ESCHEMA);
     ck_assert_ptr_nonnull(strstr(hr_copier_errmsg(c), "no column \"org\""));
     hr_copier_free(c);
+    /* no privilege on the table; a role that does not exist */
+    sql(conn, "DROP ROLE IF EXISTS hr_nopriv; CREATE ROLE hr_nopriv LOGIN");
+    static const char *const users[] = {"hr_nopriv", "hr_nosuchrole"};
+    for (int i = 0; i < 2; i++) {
+        char uci[600];
+        snprintf(uci, sizeof uci, "%s user=%s", ci, users[i]);
+        o = copier_opts(uci, "A", 10);
+        ck_assert_int_eq(hr_copier_opts_add_table(o, "plain"), HR_OK);
+        c = copier_for(o, &h);
+        int rc = hr_copier_run(c, 30000);
+        ck_assert_msg(rc == HR_EAUTH, "%s: %s: %s", users[i],
+                      hr_status_name(rc), hr_copier_errmsg(c));
+        hr_copier_free(c);
+    }
     /* a schema without tables: done at once, nothing copied */
     sql(conn, "CREATE SCHEMA empty");
     o = copier_opts(ci, "A", 10);
@@ -565,8 +579,7 @@ START_TEST(exported_snapshot_of_a_stream)
     ck_assert_int_eq(hr_stream_opts_set_tenant(so, "A"), HR_OK);
     ck_assert_int_eq(hr_stream_opts_add_table(so, "typed"), HR_OK);
     ck_assert_int_eq(hr_stream_opts_set_export_snapshot(so, 1), HR_OK);
-    hr_stream_callbacks scb = {HR_STREAM_CALLBACKS_VERSION, &st, on_txn,
-                               NULL};
+    hr_stream_callbacks scb = {HR_STREAM_CALLBACKS_VERSION, &st, on_txn, NULL};
     hr_stream *s = NULL;
     ck_assert_int_eq(hr_stream_new(env, so, &scb, &s), HR_OK);
     hr_stream_opts_free(so);
@@ -579,8 +592,8 @@ START_TEST(exported_snapshot_of_a_stream)
     host h = {.max_batch_rows = 16};
     hr_copier_opts *o = copier_opts(ci, "A", 16);
     ck_assert_int_eq(hr_copier_opts_add_table(o, "typed"), HR_OK);
-    ck_assert_int_eq(
-        hr_copier_opts_set_snapshot(o, hr_stream_snapshot_name(s)), HR_OK);
+    ck_assert_int_eq(hr_copier_opts_set_snapshot(o, hr_stream_snapshot_name(s)),
+                     HR_OK);
     hr_copier *c = copier_for(o, &h);
     run_copier(c);
     ck_assert_uint_eq(hr_copier_snapshot_lsn(c), 0);

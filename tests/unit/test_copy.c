@@ -72,8 +72,9 @@ START_TEST(every_escape)
     hr_batch *b = batch_of(oids, 3);
     hr__copytext_err err;
     ck_assert_int_eq(
-        parse(b, "a\\tb\\nc\\\\d\\be\\ff\\rg\\vh\tx\\101\\0y\\x41\\x4z\\xZ\\q"
-                 "\\7777\t\\N\n",
+        parse(b,
+              "a\\tb\\nc\\\\d\\be\\ff\\rg\\vh\tx\\101\\0y\\x41\\x4z\\xZ\\q"
+              "\\7777\t\\N\n",
               &err),
         HR_OK);
     ck_assert_uint_eq(hr_batch_rows(b), 1);
@@ -83,7 +84,10 @@ START_TEST(every_escape)
     expect_bytes(b, 1, 0, "a\tb\nc\\d\be\ff\rg\vh", 15);
     /* \101 'A', \0 NUL, \x41 'A', \x4 0x04, \xZ "xZ", \q 'q', \777 keeps
      * its low 8 bits (0xff) and the next '7' is plain */
-    expect_bytes(b, 2, 0, "xA\0yA\x04zxZq\xff" "7", 12);
+    expect_bytes(b, 2, 0,
+                 "xA\0yA\x04zxZq\xff"
+                 "7",
+                 12);
     ck_assert_int_eq(hr_batch_value_state(b, 3, 0), HR_VALUE_NULL);
 
     /* "\N" only alone is NULL; empty fields are empty strings */
@@ -129,7 +133,8 @@ static const tcase_row typed[] = {
     {HR_OID_TIMESTAMP, "2024-01-02 03:04:05.123456",
      "2024-01-02 03:04:05.123456"},
     {HR_OID_TIMESTAMP, "-infinity", "-infinity"},
-    {HR_OID_TIMESTAMPTZ, "1999-12-31 23:59:59.5+00", "1999-12-31 23:59:59.5+00"},
+    {HR_OID_TIMESTAMPTZ, "1999-12-31 23:59:59.5+00",
+     "1999-12-31 23:59:59.5+00"},
     {HR_OID_TIMESTAMPTZ, "infinity", "infinity"},
     {HR_OID_UUID, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
      "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
@@ -201,17 +206,17 @@ START_TEST(malformed_rows_are_eproto)
         const char *row;
         int field;
     } bad[] = {
-        {"1\tok", -1},          /* no newline */
-        {"", -1},               /* nothing */
-        {"1\n", -1},            /* a field short */
-        {"1\ta\tb\n", -1},      /* a field too many */
-        {"1\ta\\\n", 1},        /* a backslash at the field's end */
-        {"1\\\tb\n", 0},        /* a backslash before the tab */
-        {"1\ta\rb\n", 1},       /* a raw carriage return */
-        {"1\ta\nb\n", 1},       /* a raw newline inside */
-        {"x\tok\n", 0},         /* not an int4 */
+        {"1\tok", -1},            /* no newline */
+        {"", -1},                 /* nothing */
+        {"1\n", -1},              /* a field short */
+        {"1\ta\tb\n", -1},        /* a field too many */
+        {"1\ta\\\n", 1},          /* a backslash at the field's end */
+        {"1\\\tb\n", 0},          /* a backslash before the tab */
+        {"1\ta\rb\n", 1},         /* a raw carriage return */
+        {"1\ta\nb\n", 1},         /* a raw newline inside */
+        {"x\tok\n", 0},           /* not an int4 */
         {"99999999999\tok\n", 0}, /* out of range */
-        {"\\N\\N\tok\n", 0},    /* "\N\N" is the text "NN" */
+        {"\\N\\N\tok\n", 0},      /* "\N\N" is the text "NN" */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(parse(b, bad[i].row, &err) == HR_EPROTO, "row %zu", i);
@@ -257,7 +262,11 @@ static int sweep_op(hr_env *e, void *p)
     const uint32_t oids[] = {HR_OID_TEXT, HR_OID_BYTEA, HR_OID_NUMERIC,
                              HR_OID_FLOAT8};
     for (int k = 0; k < 4 && rc >= 0; k++)
-        rc = hr_batch_add_column(st->b, k == 0 ? "a" : k == 1 ? "b" : k == 2 ? "c" : "d",
+        rc = hr_batch_add_column(st->b,
+                                 k == 0   ? "a"
+                                 : k == 1 ? "b"
+                                 : k == 2 ? "c"
+                                          : "d",
                                  oids[k], 1);
     hr__copytext_err err;
     for (int i = 0; i < 40 && rc >= 0; i++) {
@@ -327,8 +336,7 @@ START_TEST(options_are_checked)
     ck_assert_int_eq(hr_copier_opts_add_skip_table(o, "s."), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_add_schema(o, ""), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 0), HR_EINVAL);
-    ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 1048577),
-                     HR_EINVAL);
+    ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 1048577), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 1), HR_OK);
     ck_assert_int_eq(hr_copier_opts_set_snapshot(o, long_id), HR_OK);
     memset(long_id, 'a', 64);

@@ -16,8 +16,11 @@
 // Env.Close may come before theirs. A PgDecoder (NewPgDecoder) decodes
 // PostgreSQL's logical replication stream (pgoutput) and calls back with
 // PgTxn snapshots of committed transactions, whose row changes convert to
-// typed batches (PgTxn.Batches, inside the callback). Every handle has
-// Close; finalizers release forgotten ones, but close them explicitly.
+// typed batches (PgTxn.Batches, inside the callback). An Applier
+// (NewApplier) applies tenants' transactions exactly once to a target
+// PostgreSQL; Applier.AddBatch takes a Batch over (Batch.Moved). Every
+// handle has Close; finalizers release forgotten ones, but close them
+// explicitly.
 //
 // Memory: byte values are copied into C memory before they are passed to
 // the library, and frames, blobs and values the library returns are copied

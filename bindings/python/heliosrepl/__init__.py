@@ -15,13 +15,18 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`). A :class:`Transport` moves encoded
+(see :mod:`heliosrepl.stream`); a :class:`Copier` reads a tenant's
+existing rows for its initial copy (see :mod:`heliosrepl.copy`); an
+:class:`Applier` applies tenants' transactions exactly once to a target
+PostgreSQL (see :mod:`heliosrepl.apply`). A :class:`Transport` moves encoded
 frames with their metadata (see :mod:`heliosrepl.transport`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
 # .core first: importing it runs the version check.
 from .core import require_version, version, version_string  # isort: skip
+from .apply import (OP_TRUNCATE, Applier, ApplierOpts, ApplierPhase,
+                    ApplierStats, ApplyOp, CopyState, truncate_batch)
 from .batch import UNCHANGED_TOAST, Batch, Column, Oid, ValueState
 from .codec import (KEY_SIZE, Codec, Compressor, FrameFlag, FrameInfo, Param,
                     frame_inspect, param_bounds)
@@ -31,6 +36,7 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .copy import Copier, CopierOpts
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -38,12 +44,20 @@ from .transport import (Message, MessageFlag, MessageMeta, Transport,
                         TransportKind, TransportParam, transport_param_bounds)
 
 __all__ = [
+    "Applier",
+    "ApplierOpts",
+    "ApplierPhase",
+    "ApplierStats",
+    "ApplyOp",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
     "Codec",
     "Column",
     "Compressor",
+    "CopyState",
+    "Copier",
+    "CopierOpts",
     "Env",
     "FrameFlag",
     "FrameInfo",
@@ -54,6 +68,7 @@ __all__ = [
     "Message",
     "MessageFlag",
     "MessageMeta",
+    "OP_TRUNCATE",
     "Oid",
     "Param",
     "PgChange",
@@ -90,6 +105,7 @@ __all__ = [
     "stream_to_batch",
     "strerror",
     "transport_param_bounds",
+    "truncate_batch",
     "version",
     "version_string",
 ]
