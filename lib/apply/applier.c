@@ -88,7 +88,6 @@ void hr_applier_free(hr_applier *a)
     hr__free(env, a->tenants);
     hr__rels_free(a);
     hr__free(env, a->g.txns);
-    hr__free(env, a->g.arena);
     hr__free(env, a->g.ops);
     hr__free(env, a->g.expect);
     hr__free(env, a->g.arena);

@@ -191,14 +191,21 @@ class StreamCallbacks(ctypes.Structure):
 
 class ApplierCallbacks(ctypes.Structure):
     """struct hr_applier_callbacks (apply.h); the library copies it."""
-class CopierCallbacks(ctypes.Structure):
-    """struct hr_copier_callbacks (copy.h); the library copies it."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
         ("ctx", ctypes.c_void_p),
         ("on_applied", APPLIER_APPLIED_FN),
         ("on_error", APPLIER_ERROR_FN),
+    ]
+
+
+class CopierCallbacks(ctypes.Structure):
+    """struct hr_copier_callbacks (copy.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
         ("on_table_begin", COPIER_BEGIN_FN),
         ("on_batch", COPIER_BATCH_FN),
         ("on_table_end", COPIER_END_FN),
@@ -414,34 +421,6 @@ _PROTOTYPES = {
     "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
                                     _c_size, hr_batch_p, _p(_c_size)]),
     "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
-    # --- transport.h ---
-    "hr_transport_new_inproc": (_c_int, [hr_env_p, _p(hr_transport_p)]),
-    "hr_transport_free": (None, [hr_transport_p]),
-    "hr_transport_kind": (_c_int, [hr_transport_p]),
-    "hr_transport_set_param": (_c_int, [hr_transport_p, _c_int,
-                                        ctypes.c_int64]),
-    "hr_transport_get_param": (_c_int, [hr_transport_p, _c_int,
-                                        _p(ctypes.c_int64)]),
-    "hr_transport_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
-                                           _p(ctypes.c_int64)]),
-    "hr_transport_send": (_c_int, [hr_transport_p, _p(TransportMeta),
-                                   _c_bytes, _c_size]),
-    "hr_transport_writable": (_c_int, [hr_transport_p, _c_size]),
-    "hr_transport_recv": (_c_int, [hr_transport_p, _p(hr_transport_msg_p)]),
-    "hr_transport_msg_free": (None, [hr_transport_msg_p]),
-    "hr_transport_msg_meta": (_c_int, [hr_transport_msg_p,
-                                       _p(TransportMeta)]),
-    "hr_transport_msg_data": (ctypes.c_void_p, [hr_transport_msg_p,
-                                                _p(_c_size)]),
-    "hr_transport_fd": (_c_int, [hr_transport_p]),
-    "hr_transport_interest": (_c_int, [hr_transport_p]),
-    "hr_transport_timeout_ms": (ctypes.c_int64, [hr_transport_p,
-                                                 ctypes.c_uint64]),
-    "hr_transport_step": (_c_int, [hr_transport_p, ctypes.c_uint64]),
-    "hr_transport_stats": (None, [hr_transport_p, _p(ctypes.c_uint64),
-                                  _p(ctypes.c_uint64), _p(_c_size),
-                                  _p(_c_size)]),
-    "hr_transport_errmsg": (ctypes.c_char_p, [hr_transport_p]),
     # --- apply.h ---
     "hr_applier_opts_new": (_c_int, [hr_env_p, _p(hr_applier_opts_p)]),
     "hr_applier_opts_free": (None, [hr_applier_opts_p]),
@@ -520,6 +499,34 @@ _PROTOTYPES = {
                                     _p(ctypes.c_double)]),
     "hr_copier_snapshot_lsn": (ctypes.c_uint64, [hr_copier_p]),
     "hr_copier_errmsg": (ctypes.c_char_p, [hr_copier_p]),
+    # --- transport.h ---
+    "hr_transport_new_inproc": (_c_int, [hr_env_p, _p(hr_transport_p)]),
+    "hr_transport_free": (None, [hr_transport_p]),
+    "hr_transport_kind": (_c_int, [hr_transport_p]),
+    "hr_transport_set_param": (_c_int, [hr_transport_p, _c_int,
+                                        ctypes.c_int64]),
+    "hr_transport_get_param": (_c_int, [hr_transport_p, _c_int,
+                                        _p(ctypes.c_int64)]),
+    "hr_transport_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
+                                           _p(ctypes.c_int64)]),
+    "hr_transport_send": (_c_int, [hr_transport_p, _p(TransportMeta),
+                                   _c_bytes, _c_size]),
+    "hr_transport_writable": (_c_int, [hr_transport_p, _c_size]),
+    "hr_transport_recv": (_c_int, [hr_transport_p, _p(hr_transport_msg_p)]),
+    "hr_transport_msg_free": (None, [hr_transport_msg_p]),
+    "hr_transport_msg_meta": (_c_int, [hr_transport_msg_p,
+                                       _p(TransportMeta)]),
+    "hr_transport_msg_data": (ctypes.c_void_p, [hr_transport_msg_p,
+                                                _p(_c_size)]),
+    "hr_transport_fd": (_c_int, [hr_transport_p]),
+    "hr_transport_interest": (_c_int, [hr_transport_p]),
+    "hr_transport_timeout_ms": (ctypes.c_int64, [hr_transport_p,
+                                                 ctypes.c_uint64]),
+    "hr_transport_step": (_c_int, [hr_transport_p, ctypes.c_uint64]),
+    "hr_transport_stats": (None, [hr_transport_p, _p(ctypes.c_uint64),
+                                  _p(ctypes.c_uint64), _p(_c_size),
+                                  _p(_c_size)]),
+    "hr_transport_errmsg": (ctypes.c_char_p, [hr_transport_p]),
 }
 
 
