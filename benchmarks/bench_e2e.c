@@ -15,6 +15,8 @@
  * walsender sends for them) over the bytes our frames took on the wire.
  *
  * Usage: bench-e2e [ROWS]   (default 200000 rows of the tenant per size)
+ *
+ * bench-servers: --pg source --pg target
  */
 #define _GNU_SOURCE /* usleep */
 #include <stdio.h>
