@@ -7,6 +7,12 @@
  * replication (a publication with the same row filter; a subscription
  * created disabled, then enabled).
  *
+ * Each side catches up the same backlog three times (its own slot or
+ * subscription each time, alternating ours / native, so load from other
+ * processes on the machine hits both alike); the figures are medians. Time
+ * runs from connecting (ours) or ALTER SUBSCRIPTION ... ENABLE (native)
+ * until the tenant's last row is committed on the target.
+ *
  * Without HR_TEST_PG_SOURCE / HR_TEST_PG_TARGET in the environment it runs
  * itself under tests/support/with-servers. Prints, per transaction size T
  * (1000 and 10 rows of the tenant per source transaction):
@@ -15,6 +21,9 @@
  * walsender sends for them) over the bytes our frames took on the wire.
  *
  * Usage: bench-e2e [ROWS]   (default 200000 rows of the tenant per size)
+ * Experiments on our side (defaults are the agent's): HR_E2E_BINARY=1
+ * (pgoutput binary values), HR_E2E_DICT=0 (no zstd dictionaries),
+ * HR_E2E_LEVEL=N (zstd level), HR_E2E_SNAPPY=1 (snappy, not zstd).
  *
  * bench-servers: --pg source --pg target
  */
@@ -97,6 +106,8 @@ static const char load_proc[] =
     "  COMMIT; base := base + t;"
     " END LOOP; END $$";
 
+#define REPS 3 /* catch-ups per side and size, alternating; medians */
+
 static void setup_servers(void)
 {
     PGconn *src = connect_db(source_ci, NULL);
@@ -104,95 +115,80 @@ static void setup_servers(void)
     exec_ok(src, load_proc);
     PQfinish(src);
     PGconn *tgt = connect_db(target_ci, NULL);
+    char sql[256];
+    /* The launcher starts apply workers at most once per
+     * wal_retrieve_retry_interval (5 s): enabling the next subscription
+     * soon after the last would time the launcher's pause, not the
+     * replication. */
+    exec_ok(tgt, "ALTER SYSTEM SET wal_retrieve_retry_interval = '50ms'");
+    exec_ok(tgt, "SELECT pg_reload_conf()");
     exec_ok(tgt, "DROP DATABASE IF EXISTS ours");
-    exec_ok(tgt, "DROP DATABASE IF EXISTS native");
     exec_ok(tgt, "CREATE DATABASE ours");
-    exec_ok(tgt, "CREATE DATABASE native");
+    for (int k = 0; k < REPS; k++) {
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS native%d", k);
+        exec_ok(tgt, sql);
+        snprintf(sql, sizeof sql, "CREATE DATABASE native%d", k);
+        exec_ok(tgt, sql);
+    }
     PQfinish(tgt);
-    const char *dbs[] = {"ours", "native"};
-    for (int i = 0; i < 2; i++) {
-        PGconn *c = connect_db(target_ci, dbs[i]);
+    PGconn *c = connect_db(target_ci, "ours");
+    exec_ok(c, table_ddl);
+    PQfinish(c);
+    for (int k = 0; k < REPS; k++) {
+        snprintf(sql, sizeof sql, "native%d", k);
+        c = connect_db(target_ci, sql);
         exec_ok(c, table_ddl);
         PQfinish(c);
     }
 }
 
 typedef struct round_result {
-    double ours_s, native_s;
+    double ours_s[REPS], native_s[REPS];
     uint64_t raw_bytes, wire_bytes;
 } round_result;
 
-static void run_round(int t, int total, round_result *res)
+static long long count_rows(PGconn *c, const char *tenant)
 {
-    char a[32], b[32], sql[4096], buf[256];
-    snprintf(a, sizeof a, "a%d", t);
-    snprintf(b, sizeof b, "b%d", t);
-
-    /* Slots first, so the backlog is behind every one of them. */
-    e2e_pipe_create_slot(source_ci, a);
-    PGconn *src = connect_db(source_ci, NULL);
+    char sql[256], buf[64];
     snprintf(sql, sizeof sql,
-             "SELECT pg_create_logical_replication_slot('meter_%d', "
-             "'pgoutput')",
-             t);
-    exec_ok(src, sql);
-    snprintf(sql, sizeof sql,
-             "CREATE PUBLICATION native_%d FOR TABLE bench.items "
-             "WHERE (tenant_id = '%s')",
-             t, a);
-    exec_ok(src, sql);
-    PGconn *nat = connect_db(target_ci, "native");
-    snprintf(sql, sizeof sql,
-             "CREATE SUBSCRIPTION sub_%d CONNECTION '%s' PUBLICATION "
-             "native_%d WITH (enabled = false, copy_data = false, "
-             "create_slot = true, slot_name = 'native_%d')",
-             t, source_ci, t, t);
-    exec_ok(nat, sql);
+             "SELECT count(*) FROM bench.items WHERE tenant_id = '%s'", tenant);
+    return atoll(query1(c, sql, buf, sizeof buf));
+}
 
-    fprintf(stderr, "bench-e2e: loading %d + %d rows in %d-row transactions\n",
-            total, total, t);
-    double t0 = bench_now_s();
-    snprintf(sql, sizeof sql, "CALL bench.load(%d, %d, '%s', '%s')", t, total,
-             a, b);
-    exec_ok(src, sql);
-    fprintf(stderr, "bench-e2e: loaded in %.1f s\n", bench_now_s() - t0);
-
-    /* What a walsender sends for the tenant's changes: the raw bytes. */
-    snprintf(sql, sizeof sql,
-             "SELECT sum(octet_length(data)) FROM "
-             "pg_logical_slot_get_binary_changes('meter_%d', NULL, NULL, "
-             "'proto_version', '1', 'publication_names', 'hr_%s')",
-             t, a);
-    res->raw_bytes = strtoull(query1(src, sql, buf, sizeof buf), NULL, 10);
-    snprintf(sql, sizeof sql, "SELECT pg_drop_replication_slot('meter_%d')", t);
-    exec_ok(src, sql);
-
-    /* Ours. */
-    char ours_ci[2048];
+/* Ours, repetition k: an empty table, its own slot and source_id. */
+static double run_ours(int t, int k, const char *a, const char *b, int total,
+                       uint64_t *wire)
+{
+    char slot[64], source_id[32], ours_ci[2048];
+    snprintf(slot, sizeof slot, "hr_%s_%d", a, k);
+    snprintf(source_id, sizeof source_id, "bench%d_%d", t, k);
     snprintf(ours_ci, sizeof ours_ci, "%s dbname=ours", target_ci);
-    e2e_result r;
-    e2e_pipe_run(source_ci, ours_ci, a, (uint64_t)total, &r);
-    res->ours_s = r.seconds;
-    res->wire_bytes = r.wire_bytes;
     PGconn *ours = connect_db(target_ci, "ours");
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM bench.items WHERE tenant_id = '%s'", a);
-    if (atoll(query1(ours, sql, buf, sizeof buf)) != total)
-        bench_die("ours: row count on the target", buf);
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM bench.items WHERE tenant_id = '%s'", b);
-    if (atoll(query1(ours, sql, buf, sizeof buf)) != 0)
-        bench_die("ours: the other tenant's rows on the target", buf);
+    exec_ok(ours, "TRUNCATE bench.items");
+    e2e_result r;
+    e2e_pipe_run(source_ci, ours_ci, a, slot, source_id, (uint64_t)total, &r);
+    if (count_rows(ours, a) != total)
+        bench_die("ours", "wrong row count on the target");
+    if (count_rows(ours, b) != 0)
+        bench_die("ours", "the other tenant's rows reached the target");
     PQfinish(ours);
+    *wire = r.wire_bytes;
+    return r.seconds;
+}
 
-    /* Native: enable, then wait for the tenant's last row (commit order:
-     * when it is there, every earlier transaction is). */
+/* Native, repetition k: enable, then wait for the tenant's last row
+ * (commit order: when it is there, every earlier transaction is). */
+static double run_native(int t, int k, const char *a, int total)
+{
+    char db[32], sql[256];
+    snprintf(db, sizeof db, "native%d", k);
+    PGconn *nat = connect_db(target_ci, db);
     snprintf(sql, sizeof sql,
              "SELECT 1 FROM bench.items WHERE tenant_id = '%s' AND id = %d", a,
              total - 1);
-    double n0 = bench_now_s();
     char en[128];
-    snprintf(en, sizeof en, "ALTER SUBSCRIPTION sub_%d ENABLE", t);
+    snprintf(en, sizeof en, "ALTER SUBSCRIPTION sub_%d_%d ENABLE", t, k);
+    double n0 = bench_now_s();
     exec_ok(nat, en);
     for (;;) {
         PGresult *q = PQexec(nat, sql);
@@ -204,17 +200,91 @@ static void run_round(int t, int total, round_result *res)
             bench_die("native", "no catch-up within 600 s");
         usleep(20000);
     }
-    res->native_s = bench_now_s() - n0;
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM bench.items WHERE tenant_id = '%s'", a);
-    if (atoll(query1(nat, sql, buf, sizeof buf)) != total)
-        bench_die("native: row count on the target", buf);
-
-    snprintf(sql, sizeof sql, "DROP SUBSCRIPTION sub_%d", t);
+    double secs = bench_now_s() - n0;
+    if (count_rows(nat, a) != total)
+        bench_die("native", "wrong row count on the target");
+    snprintf(sql, sizeof sql, "DROP SUBSCRIPTION sub_%d_%d", t, k);
     exec_ok(nat, sql);
     PQfinish(nat);
-    e2e_pipe_drop_slot(source_ci, a);
+    return secs;
+}
+
+static void run_round(int t, int total, round_result *res)
+{
+    char a[32], b[32], sql[4096], buf[256], slot[64];
+    snprintf(a, sizeof a, "a%d", t);
+    snprintf(b, sizeof b, "b%d", t);
+
+    /* Slots first, so the backlog is behind every one of them. */
+    for (int k = 0; k < REPS; k++) {
+        snprintf(slot, sizeof slot, "hr_%s_%d", a, k);
+        e2e_pipe_create_slot(source_ci, a, slot);
+    }
+    PGconn *src = connect_db(source_ci, NULL);
+    snprintf(sql, sizeof sql,
+             "SELECT pg_create_logical_replication_slot('meter_%d', "
+             "'pgoutput')",
+             t);
+    exec_ok(src, sql);
+    snprintf(sql, sizeof sql,
+             "CREATE PUBLICATION native_%d FOR TABLE bench.items "
+             "WHERE (tenant_id = '%s')",
+             t, a);
+    exec_ok(src, sql);
+    for (int k = 0; k < REPS; k++) {
+        char db[32];
+        snprintf(db, sizeof db, "native%d", k);
+        PGconn *nat = connect_db(target_ci, db);
+        snprintf(sql, sizeof sql,
+                 "CREATE SUBSCRIPTION sub_%d_%d CONNECTION '%s' PUBLICATION "
+                 "native_%d WITH (enabled = false, copy_data = false, "
+                 "create_slot = true, slot_name = 'native_%d_%d')",
+                 t, k, source_ci, t, t, k);
+        exec_ok(nat, sql);
+        PQfinish(nat);
+    }
+
+    fprintf(stderr, "bench-e2e: loading %d + %d rows in %d-row transactions\n",
+            total, total, t);
+    double t0 = bench_now_s();
+    snprintf(sql, sizeof sql, "CALL bench.load(%d, %d, '%s', '%s')", t, total,
+             a, b);
+    exec_ok(src, sql);
+    exec_ok(src, "CHECKPOINT");
+    fprintf(stderr, "bench-e2e: loaded in %.1f s\n", bench_now_s() - t0);
+
+    /* What a walsender sends for the tenant's changes: the raw bytes. */
+    snprintf(sql, sizeof sql,
+             "SELECT sum(octet_length(data)) FROM "
+             "pg_logical_slot_get_binary_changes('meter_%d', NULL, NULL, "
+             "'proto_version', '1', 'publication_names', 'hr_%s_0')",
+             t, a);
+    res->raw_bytes = strtoull(query1(src, sql, buf, sizeof buf), NULL, 10);
+    snprintf(sql, sizeof sql, "SELECT pg_drop_replication_slot('meter_%d')", t);
+    exec_ok(src, sql);
+
+    for (int k = 0; k < REPS; k++) {
+        res->ours_s[k] = run_ours(t, k, a, b, total, &res->wire_bytes);
+        res->native_s[k] = run_native(t, k, a, total);
+        fprintf(stderr, "bench-e2e: txn%d run %d: ours %.2f s, native %.2f s\n",
+                t, k + 1, res->ours_s[k], res->native_s[k]);
+    }
+    for (int k = 0; k < REPS; k++) {
+        snprintf(slot, sizeof slot, "hr_%s_%d", a, k);
+        e2e_pipe_drop_slot(source_ci, a, slot);
+    }
     PQfinish(src);
+}
+
+static double median(double *v)
+{
+    for (int i = 1; i < REPS; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    return v[REPS / 2];
 }
 
 int main(int argc, char **argv)
@@ -249,7 +319,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         round_result r;
         run_round(sizes[i], total, &r);
-        double ours = total / r.ours_s, native = total / r.native_s;
+        double ours = total / median(r.ours_s);
+        double native = total / median(r.native_s);
         printf("e2e.txn%d.rows_s %.0f rows/s\n", sizes[i], ours);
         printf("e2e.txn%d.native_rows_s %.0f rows/s\n", sizes[i], native);
         printf("e2e.txn%d.ratio_vs_native %.2f x\n", sizes[i], ours / native);

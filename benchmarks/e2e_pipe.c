@@ -24,7 +24,11 @@ typedef struct pipe_state {
     hr_batch *scratch;
     hr_transport_msg *held;
     const char *tenant;
+    const char *slot;
     uint64_t rows_sent, last_lsn, applied_lsn;
+    double t0, first_txn_s, all_read_s;
+    uint64_t rows_wanted;
+    int read_only;
 } pipe_state;
 
 static void check(int rc, const char *what, const char *msg)
@@ -36,8 +40,7 @@ static void check(int rc, const char *what, const char *msg)
 static hr_stream *new_stream(pipe_state *p, const char *source_ci,
                              const hr_stream_callbacks *cb)
 {
-    char slot[64];
-    snprintf(slot, sizeof slot, "hr_%s", p->tenant);
+    const char *slot = p->slot;
     hr_stream_opts *o;
     bench_check(hr_stream_opts_new(p->env, &o), "stream opts");
     check(hr_stream_opts_set_conninfo(o, source_ci), "conninfo",
@@ -48,6 +51,9 @@ static hr_stream *new_stream(pipe_state *p, const char *source_ci,
     check(hr_stream_opts_set_publication(o, slot), "publication",
           hr_stream_opts_errmsg(o));
     check(hr_stream_opts_add_table(o, "bench.items"), "table",
+          hr_stream_opts_errmsg(o));
+    const char *binary = getenv("HR_E2E_BINARY");
+    check(hr_stream_opts_set_binary(o, binary && *binary == '1'), "binary",
           hr_stream_opts_errmsg(o));
     hr_stream *s;
     check(hr_stream_new(p->env, o, cb, &s), "stream", hr_env_errmsg(p->env));
@@ -60,6 +66,14 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
 {
     pipe_state *p = ctx;
     (void)tenant_id;
+    if (p->read_only) { /* HR_E2E_READONLY: how fast the source alone is */
+        for (size_t i = 0; i < n; i++)
+            p->rows_sent++;
+        p->last_lsn = p->applied_lsn = hr_pgtxn_end_lsn(txn);
+        if (!p->all_read_s && p->rows_sent >= p->rows_wanted)
+            p->all_read_s = bench_now_s() - p->t0;
+        return HR_OK;
+    }
     hr_transport_meta m;
     memset(&m, 0, sizeof m);
     m.size = sizeof m;
@@ -90,6 +104,10 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
               hr_transport_errmsg(p->tr));
     }
     p->last_lsn = m.lsn;
+    if (!p->first_txn_s)
+        p->first_txn_s = bench_now_s() - p->t0;
+    if (!p->all_read_s && p->rows_sent >= p->rows_wanted)
+        p->all_read_s = bench_now_s() - p->t0;
     return HR_OK;
 }
 
@@ -158,9 +176,10 @@ static int empty_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
     return HR_OK;
 }
 
-void e2e_pipe_create_slot(const char *source_ci, const char *tenant)
+void e2e_pipe_create_slot(const char *source_ci, const char *tenant,
+                          const char *slot)
 {
-    pipe_state p = {.tenant = tenant};
+    pipe_state p = {.tenant = tenant, .slot = slot};
     bench_check(hr_env_new(&p.env, NULL), "env");
     hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn, NULL};
     hr_stream *s = new_stream(&p, source_ci, &cb);
@@ -176,9 +195,10 @@ void e2e_pipe_create_slot(const char *source_ci, const char *tenant)
     hr_env_free(p.env);
 }
 
-void e2e_pipe_drop_slot(const char *source_ci, const char *tenant)
+void e2e_pipe_drop_slot(const char *source_ci, const char *tenant,
+                        const char *slot)
 {
-    pipe_state p = {.tenant = tenant};
+    pipe_state p = {.tenant = tenant, .slot = slot};
     bench_check(hr_env_new(&p.env, NULL), "env");
     hr_stream_callbacks cb = {HR_STREAM_CALLBACKS_VERSION, &p, empty_txn, NULL};
     hr_stream *s = new_stream(&p, source_ci, &cb);
@@ -188,14 +208,30 @@ void e2e_pipe_drop_slot(const char *source_ci, const char *tenant)
 }
 
 void e2e_pipe_run(const char *source_ci, const char *target_ci,
-                  const char *tenant, uint64_t rows, e2e_result *out)
+                  const char *tenant, const char *slot, const char *source_id,
+                  uint64_t rows, e2e_result *out)
 {
-    pipe_state p = {.tenant = tenant};
+    pipe_state p = {.tenant = tenant, .slot = slot, .rows_wanted = rows};
     double t0 = bench_now_s();
+    p.t0 = t0;
+    p.read_only = getenv("HR_E2E_READONLY") && *getenv("HR_E2E_READONLY") == '1';
+    double cpu0 = bench_cpu_s();
     bench_check(hr_env_new(&p.env, NULL), "env");
     bench_check(hr_codec_new(p.env, &p.enc), "codec");
     bench_check(hr_codec_new(p.env, &p.dec), "codec");
     bench_check(hr_batch_new(p.env, &p.scratch), "batch");
+    const char *knob;
+    if ((knob = getenv("HR_E2E_LEVEL")))
+        bench_check(hr_codec_set_param(p.enc, HR_CODEC_PARAM_LEVEL, atoi(knob)),
+                    "level");
+    if ((knob = getenv("HR_E2E_DICT")))
+        bench_check(
+            hr_codec_set_param(p.enc, HR_CODEC_PARAM_DICTIONARY, atoi(knob)),
+            "dictionary");
+    if ((knob = getenv("HR_E2E_SNAPPY")) && *knob == '1')
+        bench_check(hr_codec_set_param(p.enc, HR_CODEC_PARAM_COMPRESSOR,
+                                       HR_CODEC_SNAPPY),
+                    "compressor");
     bench_check(hr_transport_new_inproc(p.env, &p.tr), "transport");
     /* Room for what one stream step can hand over above QUEUE_HIGH. */
     bench_check(hr_transport_set_param(p.tr, HR_TRANSPORT_PARAM_MAX_MESSAGES,
@@ -207,6 +243,8 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     hr_applier_opts *ao;
     bench_check(hr_applier_opts_new(p.env, &ao), "applier opts");
     check(hr_applier_opts_set_conninfo(ao, target_ci), "conninfo",
+          hr_applier_opts_errmsg(ao));
+    check(hr_applier_opts_set_source_id(ao, source_id), "source_id",
           hr_applier_opts_errmsg(ao));
     hr_applier_callbacks acb = {HR_APPLIER_CALLBACKS_VERSION, &p, on_applied,
                                 on_error};
@@ -270,6 +308,10 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             bench_die("ours", "no catch-up within 600 s");
     }
     out->seconds = bench_now_s() - t0;
+    fprintf(stderr,
+            "bench-e2e: ours: first transaction after %.2f s, all read "
+            "after %.2f s, all applied after %.2f s, %.2f s of CPU\n",
+            p.first_txn_s, p.all_read_s, out->seconds, bench_cpu_s() - cpu0);
     out->rows = p.rows_sent;
     hr_transport_stats(p.tr, NULL, &out->wire_bytes, NULL, NULL);
     hr_stream_free(p.stream);

@@ -14,13 +14,17 @@ typedef struct e2e_result {
     uint64_t wire_bytes; /* frame bytes through the transport */
 } e2e_result;
 
-/* Create the tenant's slot and row-filtered publication ("hr_" + tenant)
- * on the source, so a backlog written afterwards is behind it. */
-void e2e_pipe_create_slot(const char *source_ci, const char *tenant);
-void e2e_pipe_drop_slot(const char *source_ci, const char *tenant);
+/* Create a slot and its row-filtered publication (both named `slot`) for
+ * `tenant` on the source, so a backlog written afterwards is behind it. */
+void e2e_pipe_create_slot(const char *source_ci, const char *tenant,
+                          const char *slot);
+void e2e_pipe_drop_slot(const char *source_ci, const char *tenant,
+                        const char *slot);
 
-/* Replicate table bench.items of `tenant` until `rows` rows are applied. */
+/* Replicate table bench.items of `tenant` from `slot` until `rows` rows are
+ * applied; the target's checkpoints name the source `source_id`. */
 void e2e_pipe_run(const char *source_ci, const char *target_ci,
-                  const char *tenant, uint64_t rows, e2e_result *out);
+                  const char *tenant, const char *slot, const char *source_id,
+                  uint64_t rows, e2e_result *out);
 
 #endif

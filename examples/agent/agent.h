@@ -40,7 +40,9 @@ typedef struct agent_config {
     long group_rows, group_bytes, group_delay_ms;
     long queue_messages, queue_bytes;
     long copy_rows_per_batch;
-    double progress_s; /* progress line interval; 0 = none */
+    long codec_level;     /* 0: the codec's default */
+    int codec_dictionary; /* -1: the codec's default */
+    double progress_s;    /* progress line interval; 0 = none */
     long status_interval_ms;
     long heartbeat_interval_ms;
     int binary;

@@ -21,7 +21,8 @@ static const char usage_text[] =
     "\n"
     "  -c, --config FILE       INI file (sections source, target, "
     "replication,\n"
-    "                          apply, transport, agent; see docs/agent.md)\n"
+    "                          codec, apply, transport, agent; see\n"
+    "                          docs/agent.md)\n"
     "      --source CONNINFO   source conninfo\n"
     "      --target CONNINFO   target conninfo\n"
     "  -t, --tenant ID[,ID]    tenants to replicate (repeatable)\n"
@@ -172,6 +173,12 @@ static int on_setting(void *user, const char *section, const char *name,
     }
     if (KEY("replication", "encryption_key"))
         return parse_key(cfg, value);
+    if (KEY("codec", "level"))
+        return parse_long(value, &cfg->codec_level, 1, name);
+    if (KEY("codec", "dictionary")) {
+        cfg->codec_dictionary = bool_of(value);
+        return 1;
+    }
     if (KEY("apply", "group_rows"))
         return parse_long(value, &cfg->group_rows, 1, name);
     if (KEY("apply", "group_bytes"))
@@ -249,6 +256,7 @@ int agent_config_load(agent_config *cfg, int argc, char **argv)
     cfg->queue_messages = 4096;
     cfg->queue_bytes = 64L << 20;
     cfg->copy_rows_per_batch = 4096;
+    cfg->codec_dictionary = -1;
 
     /* First pass: the config file, so flags can override it. */
     const char *file = NULL;

@@ -91,6 +91,16 @@ static int setup(agent *a, agent_config *cfg)
         (rc = hr_batch_new(a->env, &a->scratch)) != HR_OK ||
         (rc = hr_transport_new_inproc(a->env, &a->transport)) != HR_OK)
         return rc;
+    if (cfg->codec_level &&
+        (rc = hr_codec_set_param(a->enc, HR_CODEC_PARAM_LEVEL,
+                                 cfg->codec_level)) != HR_OK) {
+        agent_log("codec level: %s", hr_codec_errmsg(a->enc));
+        return rc;
+    }
+    if (cfg->codec_dictionary >= 0 &&
+        (rc = hr_codec_set_param(a->enc, HR_CODEC_PARAM_DICTIONARY,
+                                 cfg->codec_dictionary)) != HR_OK)
+        return rc;
     if (cfg->has_key) {
         if ((rc = hr_codec_add_key(a->enc, 1, cfg->key)) != HR_OK ||
             (rc = hr_codec_set_encrypt_key(a->enc, 1)) != HR_OK ||
