@@ -28,7 +28,6 @@ typedef struct pipe_state {
     uint64_t rows_sent, last_lsn, applied_lsn;
     double t0, first_txn_s, all_read_s;
     uint64_t rows_wanted;
-    int read_only;
 } pipe_state;
 
 static void check(int rc, const char *what, const char *msg)
@@ -66,14 +65,6 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
 {
     pipe_state *p = ctx;
     (void)tenant_id;
-    if (p->read_only) { /* HR_E2E_READONLY: how fast the source alone is */
-        for (size_t i = 0; i < n; i++)
-            p->rows_sent++;
-        p->last_lsn = p->applied_lsn = hr_pgtxn_end_lsn(txn);
-        if (!p->all_read_s && p->rows_sent >= p->rows_wanted)
-            p->all_read_s = bench_now_s() - p->t0;
-        return HR_OK;
-    }
     hr_transport_meta m;
     memset(&m, 0, sizeof m);
     m.size = sizeof m;
@@ -214,8 +205,6 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     pipe_state p = {.tenant = tenant, .slot = slot, .rows_wanted = rows};
     double t0 = bench_now_s();
     p.t0 = t0;
-    p.read_only = getenv("HR_E2E_READONLY") && *getenv("HR_E2E_READONLY") == '1';
-    double cpu0 = bench_cpu_s();
     bench_check(hr_env_new(&p.env, NULL), "env");
     bench_check(hr_codec_new(p.env, &p.enc), "codec");
     bench_check(hr_codec_new(p.env, &p.dec), "codec");
