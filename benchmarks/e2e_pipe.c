@@ -205,6 +205,7 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     pipe_state p = {.tenant = tenant, .slot = slot, .rows_wanted = rows};
     double t0 = bench_now_s();
     p.t0 = t0;
+    double cpu0 = bench_cpu_s();
     bench_check(hr_env_new(&p.env, NULL), "env");
     bench_check(hr_codec_new(p.env, &p.enc), "codec");
     bench_check(hr_codec_new(p.env, &p.dec), "codec");
