@@ -8,8 +8,9 @@
  * created disabled, then enabled).
  *
  * Each side catches up the same backlog three times (its own slot or
- * subscription each time, alternating ours / native, so load from other
- * processes on the machine hits both alike); the figures are medians. Time
+ * subscription each time, interleaved ours / native and alternating which
+ * goes first, so load from other processes on the machine and order
+ * effects hit both alike); the figures are medians. Time
  * runs from connecting (ours) or ALTER SUBSCRIPTION ... ENABLE (native)
  * until the tenant's last row is committed on the target.
  *
@@ -23,7 +24,10 @@
  * Usage: bench-e2e [ROWS]   (default 200000 rows of the tenant per size)
  * Experiments on our side (defaults are the agent's): HR_E2E_BINARY=1
  * (pgoutput binary values), HR_E2E_DICT=0 (no zstd dictionaries),
- * HR_E2E_LEVEL=N (zstd level), HR_E2E_SNAPPY=1 (snappy, not zstd).
+ * HR_E2E_LEVEL=N (zstd level), HR_E2E_SNAPPY=1 (snappy, not zstd),
+ * HR_E2E_LOWAT=BYTES (SO_RCVLOWAT on the replication socket once it
+ * streams, and reads at least every 5 ms while data flows: fewer wake-ups,
+ * which on a 2-core machine preempt the walsender we wait for).
  *
  * bench-servers: --pg source --pg target
  */
@@ -264,8 +268,14 @@ static void run_round(int t, int total, round_result *res)
     exec_ok(src, sql);
 
     for (int k = 0; k < REPS; k++) {
-        res->ours_s[k] = run_ours(t, k, a, b, total, &res->wire_bytes);
-        res->native_s[k] = run_native(t, k, a, total);
+        /* Alternate who goes first, so an order effect cancels out. */
+        if (k % 2 == 0) {
+            res->ours_s[k] = run_ours(t, k, a, b, total, &res->wire_bytes);
+            res->native_s[k] = run_native(t, k, a, total);
+        } else {
+            res->native_s[k] = run_native(t, k, a, total);
+            res->ours_s[k] = run_ours(t, k, a, b, total, &res->wire_bytes);
+        }
         fprintf(stderr, "bench-e2e: txn%d run %d: ours %.2f s, native %.2f s\n",
                 t, k + 1, res->ours_s[k], res->native_s[k]);
     }

@@ -3,6 +3,7 @@
  * that silently lost rows would measure nothing.
  */
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,7 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     double t0 = bench_now_s();
     p.t0 = t0;
     double cpu0 = bench_cpu_s();
+    int last_fd = -1;
     bench_check(hr_env_new(&p.env, NULL), "env");
     bench_check(hr_codec_new(p.env, &p.enc), "codec");
     bench_check(hr_codec_new(p.env, &p.dec), "codec");
@@ -254,11 +256,19 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
         size_t queued;
         hr_transport_stats(p.tr, NULL, NULL, NULL, &queued);
         int read_source = queued < QUEUE_HIGH;
+        uint64_t before = p.rows_sent;
         if (read_source) {
             rc = hr_stream_step(p.stream, now);
             if (rc != HR_OK)
                 bench_die("stream step", hr_stream_errmsg(p.stream));
             receive(&p);
+            int fd = hr_stream_fd(p.stream);
+            if (fd >= 0 && fd != last_fd && getenv("HR_E2E_LOWAT") &&
+                hr_stream_phase(p.stream) == HR_STREAM_PHASE_STREAMING) {
+                int lowat = atoi(getenv("HR_E2E_LOWAT"));
+                setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+                last_fd = fd;
+            }
         }
         struct pollfd fds[HR_STREAM_FDS_MAX + 1];
         int nf = 0;
@@ -289,6 +299,8 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             if (st >= 0 && st < timeout)
                 timeout = st;
         }
+        if (last_fd >= 0 && p.rows_sent != before && timeout > 5)
+            timeout = 5;
         hr_transport_stats(p.tr, NULL, NULL, &queued, NULL);
         if (queued && !p.held &&
             hr_applier_phase(p.applier) == HR_APPLIER_PHASE_READY)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_agent_order.sh AGENT - ordering: one row updated in 3000 transactions
 # (and a few rows in interleaved ones) ends on the target with the source's
-# final value; plus the agent's command-line errors (exit status 2).
+# final value; the agent's command-line errors (exit status 2); a clean
+# SIGTERM (exit 0); a table missing on the target (the tenant fails with
+# the table named: exit 1).
 . "$(dirname "$0")/agent_lib.sh"
 
 rc=0
@@ -48,3 +50,14 @@ kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 ((rc == 0)) || die "SIGTERM gave exit status $rc"
+
+# A table the target lacks: the tenant fails with the table named, exit 1.
+psql_q "$SRC" -c "CREATE TABLE demo.extra (tenant_id text NOT NULL, id int NOT NULL, PRIMARY KEY (tenant_id, id))"
+psql_q "$SRC" -c "INSERT INTO demo.extra VALUES ('acme', 1), ('globex', 1)"
+rc=0
+"$AGENT" -c "$WORK/agent.ini" --until-caught-up --timeout 60 \
+    >"$WORK/agent-schema.log" 2>&1 || rc=$?
+((rc == 1)) || die "a missing target table gave exit status $rc, not 1"
+grep -q "failed: .*extra" "$WORK/agent-schema.log" ||
+    die "the failure does not name the table"
+say "a missing target table: exit 1, $(grep -m1 'failed:' "$WORK/agent-schema.log" | cut -c1-160)"
