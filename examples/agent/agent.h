@@ -117,8 +117,10 @@ typedef struct agent {
     int unit_open;              /* the receiver has a unit open (begin done) */
     struct tenant *unit_tenant; /* ... of this tenant */
     spill_msg *spill_head, *spill_tail; /* refused by the transport */
-    tenant *copy_owner; /* a table copy in progress holds the units */
-    int fatal;          /* the pipeline itself failed */
+    tenant *copy_owner;  /* a table copy in progress holds the units */
+    int fatal;           /* the pipeline itself failed */
+    size_t last_pending; /* applier pending bytes, and since when */
+    uint64_t pending_since_ns;
     tenant tenants[AGENT_MAX_LIST];
     size_t n_tenants;
     int failed;         /* a tenant failed */

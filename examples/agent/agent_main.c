@@ -230,12 +230,26 @@ static void progress(agent *a, double dt)
 
 /* ---- catch-up and shutdown ---- */
 
+/* Nothing queued, nothing half-submitted, nothing waiting on the target.
+ * A paused (failed) tenant's transaction stays in the applier for good, so
+ * once a tenant failed, pending bytes that have not moved for a second
+ * count as drained. */
 static int pipeline_empty(agent *a)
 {
     size_t queued = 0;
     hr_transport_stats(a->transport, NULL, NULL, &queued, NULL);
-    return !a->spill_head && !queued && !a->held && !a->unit_open &&
-           hr_applier_pending_bytes(a->applier) == 0;
+    if (a->spill_head || queued || a->held || a->unit_open)
+        return 0;
+    size_t pending = hr_applier_pending_bytes(a->applier);
+    if (pending == 0)
+        return 1;
+    uint64_t now = agent_now_ns(a);
+    if (pending != a->last_pending) {
+        a->last_pending = pending;
+        a->pending_since_ns = now;
+        return 0;
+    }
+    return a->failed && now - a->pending_since_ns > 1000000000ull;
 }
 
 /* 1 when every tenant streams and has applied everything up to the
@@ -407,7 +421,8 @@ static int run(agent *a, int sigfd)
             if (streaming)
                 a->draining = 1;
         }
-        if (a->failed && (a->draining || cfg->until_caught_up)) {
+        if (a->failed && !a->stopping &&
+            (a->draining || cfg->until_caught_up)) {
             agent_log("a tenant failed: stopping");
             a->stopping = 1;
             exit_code = AGENT_EXIT_FAILED;
