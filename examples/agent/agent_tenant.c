@@ -525,7 +525,7 @@ int tenant_step(tenant *t, uint64_t now_ns)
             restart_copy(t, "the slot's snapshot was lost");
             return HR_OK;
         }
-        if (rc != HR_OK && rc != HR_ECLOSED && t->agent->cfg->verbose)
+        if (rc != HR_OK && rc != HR_ECLOSED)
             agent_log("tenant %s: stream: %s (%s; retrying)", t->id,
                       hr_stream_errmsg(t->stream), hr_status_name(rc));
     }
