@@ -207,7 +207,9 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     double t0 = bench_now_s();
     p.t0 = t0;
     double cpu0 = bench_cpu_s();
-    int last_fd = -1;
+    int last_fd = -1, lowat_on = 0;
+    const char *lw = getenv("HR_E2E_LOWAT");
+    int lowat = lw ? atoi(lw) : 65536;
     bench_check(hr_env_new(&p.env, NULL), "env");
     bench_check(hr_codec_new(p.env, &p.enc), "codec");
     bench_check(hr_codec_new(p.env, &p.dec), "codec");
@@ -262,12 +264,17 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             if (rc != HR_OK)
                 bench_die("stream step", hr_stream_errmsg(p.stream));
             receive(&p);
+            /* As heliosrepl-agent: while transactions come, wake only for
+             * 64 KiB (or every 5 ms); see agent_main.c tune_lowat. */
             int fd = hr_stream_fd(p.stream);
-            if (fd >= 0 && fd != last_fd && getenv("HR_E2E_LOWAT") &&
-                hr_stream_phase(p.stream) == HR_STREAM_PHASE_STREAMING) {
-                int lowat = atoi(getenv("HR_E2E_LOWAT"));
-                setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+            int busy = p.rows_sent != before;
+            if (fd >= 0 && lowat > 1 &&
+                hr_stream_phase(p.stream) == HR_STREAM_PHASE_STREAMING &&
+                (fd != last_fd || busy != lowat_on)) {
+                int v = busy ? lowat : 1;
+                setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
                 last_fd = fd;
+                lowat_on = busy;
             }
         }
         struct pollfd fds[HR_STREAM_FDS_MAX + 1];
@@ -299,7 +306,7 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             if (st >= 0 && st < timeout)
                 timeout = st;
         }
-        if (last_fd >= 0 && p.rows_sent != before && timeout > 5)
+        if (lowat_on && timeout > 5)
             timeout = 5;
         hr_transport_stats(p.tr, NULL, NULL, &queued, NULL);
         if (queued && !p.held &&

@@ -93,6 +93,7 @@ typedef struct tenant {
     int copy_own_snapshot; /* copier took its own snapshot (resumed) */
     uint64_t copy_lsn;     /* where streaming starts: the finish_copy LSN */
     int copy_unit_open;    /* a table's COPY unit was started */
+    int unit_partial;      /* a FIRST went out, its LAST not yet */
     uint64_t copy_rows, copy_rows_expected;
     double copy_percent;
     /* progress */
@@ -103,6 +104,9 @@ typedef struct tenant {
     size_t ring_head, ring_len;
     uint64_t last_rows;   /* at the last progress line */
     uint64_t retry_at_ns; /* TS_INIT: start again from here on */
+    int lowat_fd;         /* the socket SO_RCVLOWAT was tuned on */
+    int lowat_on;         /* ... raised: catching up */
+    uint64_t lowat_txns;  /* txns at the last tuning */
     int muted;            /* shutting down: refuse transactions */
 } tenant;
 

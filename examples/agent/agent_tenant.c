@@ -81,6 +81,12 @@ int tenant_send(tenant *t, hr_transport_meta *meta, const uint8_t *data,
     agent *a = t->agent;
     meta->size = sizeof *meta;
     meta->tenant_id = t->id;
+    /* Whether a unit of this tenant is open on the receiving side once
+     * this message arrives: a failed tenant then sends ABORT. */
+    if (meta->flags & (HR_TRANSPORT_LAST | HR_TRANSPORT_ABORT))
+        t->unit_partial = 0;
+    else if (meta->flags & HR_TRANSPORT_FIRST)
+        t->unit_partial = 1;
     if (!a->spill_head) {
         int rc = hr_transport_send(a->transport, meta, data, len);
         if (rc != HR_EAGAIN)
@@ -494,13 +500,13 @@ int tenant_step(tenant *t, uint64_t now_ns)
 {
     int rc = HR_OK;
     if (t->state == TS_FAILED) {
-        if (t->copy_unit_open) {
+        if (t->unit_partial) { /* or the receiver would wait for its end */
             hr_transport_meta meta;
             memset(&meta, 0, sizeof meta);
             meta.flags = HR_TRANSPORT_ABORT;
-            if (tenant_send(t, &meta, NULL, 0) == HR_OK)
-                t->copy_unit_open = 0;
+            tenant_send(t, &meta, NULL, 0);
         }
+        t->copy_unit_open = 0;
         if (t->agent->copy_owner == t)
             t->agent->copy_owner = NULL;
         if (t->copier) {
