@@ -208,6 +208,7 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     p.t0 = t0;
     double cpu0 = bench_cpu_s();
     int last_fd = -1, lowat_on = 0;
+    double last_txn_s = 0;
     const char *lw = getenv("HR_E2E_LOWAT");
     int lowat = lw ? atoi(lw) : 65536;
     bench_check(hr_env_new(&p.env, NULL), "env");
@@ -267,7 +268,10 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             /* As heliosrepl-agent: while transactions come, wake only for
              * 64 KiB (or every 5 ms); see agent_main.c tune_lowat. */
             int fd = hr_stream_fd(p.stream);
-            int busy = p.rows_sent != before;
+            double tnow = bench_now_s();
+            if (p.rows_sent != before)
+                last_txn_s = tnow;
+            int busy = tnow - last_txn_s < 0.05;
             if (fd >= 0 && lowat > 1 &&
                 hr_stream_phase(p.stream) == HR_STREAM_PHASE_STREAMING &&
                 (fd != last_fd || busy != lowat_on)) {

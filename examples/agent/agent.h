@@ -102,12 +102,13 @@ typedef struct tenant {
     int64_t last_applied_commit_time;
     lsn_time ring[LAG_RING]; /* handed-over txns not applied yet */
     size_t ring_head, ring_len;
-    uint64_t last_rows;   /* at the last progress line */
-    uint64_t retry_at_ns; /* TS_INIT: start again from here on */
-    int lowat_fd;         /* the socket SO_RCVLOWAT was tuned on */
-    int lowat_on;         /* ... raised: catching up */
-    uint64_t lowat_txns;  /* txns at the last tuning */
-    int muted;            /* shutting down: refuse transactions */
+    uint64_t last_rows;     /* at the last progress line */
+    uint64_t retry_at_ns;   /* TS_INIT: start again from here on */
+    int lowat_fd;           /* the socket SO_RCVLOWAT was tuned on */
+    int lowat_on;           /* ... raised: catching up */
+    uint64_t lowat_txns;    /* txns at the last tuning */
+    uint64_t lowat_last_ns; /* when the last transaction came */
+    int muted;              /* shutting down: refuse transactions */
 } tenant;
 
 typedef struct agent {

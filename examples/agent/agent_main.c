@@ -276,23 +276,28 @@ static int caught_up(agent *a)
 /*
  * While a stream catches up, its data arrives in many small TCP segments;
  * waking for each one costs the walsender its core on a small machine
- * (measured by bench-e2e: about +15% rows/s). So while the last step handed
- * over transactions, the socket reports readable only from 64 KiB on
- * (SO_RCVLOWAT) and the loop steps the stream at least every 5 ms; once a
- * step brings nothing, the socket wakes for every byte again, so a lone
- * transaction is not held back.
+ * (measured by bench-e2e: about +15% rows/s). So while transactions came in
+ * the last 50 ms, the socket reports readable only from 64 KiB on
+ * (SO_RCVLOWAT) and the loop steps the stream at least every 5 ms; after
+ * that the socket wakes for every byte again, so a lone transaction is held
+ * back 5 ms at most.
  */
 #define CATCH_UP_LOWAT 65536
 #define CATCH_UP_POLL_MS 5
+#define CATCH_UP_IDLE_NS 50000000ull
 
-static void tune_lowat(tenant *t)
+static void tune_lowat(tenant *t, uint64_t now)
 {
     int fd = t->stream && t->state == TS_STREAM &&
                      hr_stream_phase(t->stream) == HR_STREAM_PHASE_STREAMING
                  ? hr_stream_fd(t->stream)
                  : -1;
-    int busy = t->txns != t->lowat_txns;
+    /* A 1000-row transaction spans several 64 KiB reads: stay raised until
+     * 50 ms pass without one. */
+    if (t->txns != t->lowat_txns)
+        t->lowat_last_ns = now;
     t->lowat_txns = t->txns;
+    int busy = now - t->lowat_last_ns < CATCH_UP_IDLE_NS;
     if (fd < 0) {
         t->lowat_fd = -1;
         t->lowat_on = 0;
@@ -433,7 +438,7 @@ static int run(agent *a, int sigfd)
                     tenant_fail(t, rc, "start", "could not start");
             }
             tenant_step(t, now);
-            tune_lowat(t);
+            tune_lowat(t, now);
         }
         for (size_t i = 0; i < a->n_tenants && a->stopping; i++)
             if (a->tenants[i].muted && a->tenants[i].stream)
