@@ -1,104 +1,142 @@
 /*
- * qos_heap.c - indexed binary min-heaps of tenant tags, and the map from the
+ * qos_heap.c - indexed 4-ary min-heaps of tenant tags, and the map from the
  * host's tenant key to a slot.
  *
- * Each heap entry carries its key next to the slot, so sifting touches only
- * the heap array; each tenant records its position in every heap, so any
- * tenant's key can change or the tenant can leave in O(log n). Heaps never
- * allocate: the scheduler sizes them with the slot array.
+ * Four children per node: half the levels of a binary heap, and a node's
+ * children (4 x 16 bytes) share one or two cache lines. A served tenant's
+ * tag usually sinks from the root to the bottom, so the depth is what a
+ * decision pays for.
+ *
+ * Each heap entry carries its key next to the slot, and each heap keeps the
+ * position of every slot in a small array of its own, so sifting touches
+ * only those two arrays (not the tenants, whose records would not stay in
+ * cache with thousands of tenants), and any tenant's key can change or the
+ * tenant can leave in O(log n). Heaps never allocate: the scheduler sizes
+ * them with the slot array.
  */
 #include <string.h>
 
 #include "qos_internal.h"
 
-/* Ties go to the lower slot, so decisions never depend on heap history. */
+/* Keys alone decide. Equal keys are ordered by the operations that made
+ * them, which are deterministic, so decisions are reproducible. */
 static inline int before(const hr__qentry *a, const hr__qentry *b)
 {
-    return a->key < b->key || (a->key == b->key && a->slot < b->slot);
+    return a->key < b->key;
 }
 
-static inline void set_at(hr__qheap *h, hr__qtenant *ts, int which,
-                          uint32_t pos, hr__qentry e)
+/* Written so the compiler picks a child with conditional moves: the
+ * comparison is a coin flip, which a branch would mispredict half the
+ * time. */
+static inline uint32_t min_of(const hr__qentry *e, uint32_t a, uint32_t b)
+{
+    return e[b].key < e[a].key ? b : a;
+}
+
+static inline void set_at(hr__qheap *h, uint32_t pos, hr__qentry e)
 {
     h->e[pos] = e;
-    ts[e.slot].pos[which] = pos;
+    h->pos[e.slot] = pos;
 }
 
-static void sift_up(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos)
+static void sift_up(hr__qheap *h, uint32_t pos)
 {
     const hr__qentry e = h->e[pos];
+    uint64_t steps = 0;
     while (pos > 0) {
-        const uint32_t parent = (pos - 1) / 2;
+        const uint32_t parent = (pos - 1) / HR__QARITY;
         if (!before(&e, &h->e[parent]))
             break;
-        set_at(h, ts, which, pos, h->e[parent]);
+        set_at(h, pos, h->e[parent]);
         pos = parent;
-        h->steps++;
+        steps++;
     }
-    set_at(h, ts, which, pos, e);
+    set_at(h, pos, e);
+    h->steps += steps;
 }
 
-static void sift_down(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos)
+/*
+ * Bottom-up: a tag that grew (a served tenant's) nearly always belongs near
+ * the bottom, so first move the hole down to a leaf along the smallest
+ * children without comparing them with the entry, then let the entry rise
+ * from there (rarely more than a level). That saves a comparison per level.
+ */
+static void sift_down(hr__qheap *h, uint32_t pos)
 {
     const hr__qentry e = h->e[pos];
-    const uint32_t n = h->n;
+    const uint32_t n = h->n, top = pos;
+    uint64_t steps = 0;
     for (;;) {
-        uint32_t child = 2 * pos + 1;
-        if (child >= n)
+        const uint32_t first = HR__QARITY * pos + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && before(&h->e[child + 1], &h->e[child]))
-            child++;
-        if (!before(&h->e[child], &e))
-            break;
-        set_at(h, ts, which, pos, h->e[child]);
+        uint32_t child;
+        if (n - first >= 4) {
+            child = min_of(h->e, min_of(h->e, first, first + 1),
+                           min_of(h->e, first + 2, first + 3));
+        } else {
+            child = first;
+            for (uint32_t k = first + 1; k < n; k++)
+                child = min_of(h->e, child, k);
+        }
+        set_at(h, pos, h->e[child]);
         pos = child;
-        h->steps++;
+        steps++;
     }
-    set_at(h, ts, which, pos, e);
+    while (pos > top) {
+        const uint32_t parent = (pos - 1) / HR__QARITY;
+        if (!before(&e, &h->e[parent]))
+            break;
+        set_at(h, pos, h->e[parent]);
+        pos = parent;
+        steps++;
+    }
+    set_at(h, pos, e);
+    h->steps += steps;
 }
 
-void hr__qheap_insert(hr__qheap *h, hr__qtenant *ts, int which, uint32_t slot,
+void hr__qheap_insert(hr__qheap *h, uint32_t slot,
                       double key)
 {
     const uint32_t pos = h->n++;
     h->e[pos] = (hr__qentry){key, slot};
-    ts[slot].pos[which] = pos;
-    sift_up(h, ts, which, pos);
+    h->pos[slot] = pos;
+    sift_up(h, pos);
 }
 
-void hr__qheap_remove(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos)
+void hr__qheap_remove(hr__qheap *h, uint32_t pos)
 {
     const uint32_t slot = h->e[pos].slot;
     const uint32_t last = --h->n;
-    ts[slot].pos[which] = HR__QNONE;
+    h->pos[slot] = HR__QNONE;
     if (pos == last)
         return;
     const hr__qentry moved = h->e[last];
-    set_at(h, ts, which, pos, moved);
+    set_at(h, pos, moved);
     /* The entry from the bottom may belong above or below its new place. */
-    if (pos > 0 && before(&moved, &h->e[(pos - 1) / 2]))
-        sift_up(h, ts, which, pos);
+    if (pos > 0 && before(&moved, &h->e[(pos - 1) / HR__QARITY]))
+        sift_up(h, pos);
     else
-        sift_down(h, ts, which, pos);
+        sift_down(h, pos);
 }
 
-void hr__qheap_update(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos,
+void hr__qheap_update(hr__qheap *h, uint32_t pos,
                       double key)
 {
     const double old = h->e[pos].key;
     h->e[pos].key = key;
     if (key < old)
-        sift_up(h, ts, which, pos);
+        sift_up(h, pos);
     else if (key > old)
-        sift_down(h, ts, which, pos);
+        sift_down(h, pos);
 }
 
-int hr__qheap_check(const hr__qheap *h, const hr__qtenant *ts, int which)
+int hr__qheap_check(const hr__qheap *h)
 {
     for (uint32_t i = 0; i < h->n; i++) {
-        if (ts[h->e[i].slot].pos[which] != i)
+        if (h->pos[h->e[i].slot] != i)
             return HR_EINTERNAL;
-        if (i > 0 && before(&h->e[i], &h->e[(i - 1) / 2]))
+        if (i > 0 && before(&h->e[i], &h->e[(i - 1) / HR__QARITY]))
             return HR_EINTERNAL;
     }
     return HR_OK;

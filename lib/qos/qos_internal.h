@@ -1,6 +1,6 @@
 /*
  * qos_internal.h - the scheduler's state: tenants in a slot array, a hash
- * map from the host's tenant key to a slot, and three indexed binary heaps
+ * map from the host's tenant key to a slot, and three indexed 4-ary heaps
  * (reservation tags, proportional tags, limit tags). Not installed.
  */
 #ifndef HR_QOS_INTERNAL_H
@@ -14,7 +14,7 @@
 
 #define HR__QNONE UINT32_MAX
 
-/* The heaps a tenant can sit in; a tenant's pos[] is indexed by these. */
+/* The heaps a tenant can sit in. */
 enum {
     HR__QHEAP_R = 0, /* eligible, reservation > 0: keyed by the R tag */
     HR__QHEAP_P = 1, /* eligible (under its limit): keyed by the P tag */
@@ -22,29 +22,32 @@ enum {
     HR__QHEAPS = 3
 };
 
+#define HR__QARITY 4 /* children per heap node (qos_heap.c) */
 #define HR__QSETTINGS 4 /* hr_qos_setting 1..3; index 0 unused */
 #define HR__QTIERS 4    /* hr_qos_tier 1..3; index 0 unused */
 
 typedef struct hr__qtenant {
+    /* What a decision and a charge touch comes first (one cache line). */
     /* Tags: R and L in nanoseconds since the scheduler's time origin, P in
      * cost units per unit of weight (virtual time). */
     double r_tag, p_tag, l_tag;
     /* Tag advance per cost unit: 1e9/rate ns for R and L, 1/weight for P;
      * 0 when the tenant has no reservation / no limit. */
     double r_step, p_step, l_step;
-    double reservation; /* effective, cost units per second */
-    uint32_t pos[HR__QHEAPS];
     uint64_t key;
     uint64_t backlog;
+    /* Counters (hr_scheduler_tenant_stats). */
     uint64_t items, decisions;
     int64_t reservation_cost, weight_cost;
-    double overrides[HR__QSETTINGS];
-    uint8_t override_mask; /* bit s: setting s is overridden */
-    uint8_t tier;
     uint8_t last_phase;
+    uint8_t tier;
+    uint8_t override_mask; /* bit s: setting s is overridden */
     uint8_t in_use;
     uint32_t next_free; /* free-list link while !in_use */
+    double reservation; /* effective, cost units per second */
+    double overrides[HR__QSETTINGS];
 } hr__qtenant;
+
 
 typedef struct hr__qentry {
     double key;
@@ -53,6 +56,7 @@ typedef struct hr__qentry {
 
 typedef struct hr__qheap {
     hr__qentry *e;
+    uint32_t *pos; /* by slot: index in e[], or HR__QNONE */
     uint32_t n;
     uint64_t steps; /* levels moved by sifts: the structure test reads it */
 } hr__qheap;
@@ -91,6 +95,7 @@ struct hr_scheduler {
     int time_set;
     uint64_t origin, latest;
     double vtime; /* P tag of the last weight-phase decision */
+    uint64_t limit_moves; /* holds and releases (the structure test) */
 
     /* The last decision, until charged: slot and phase. */
     uint32_t pick_slot;
@@ -98,13 +103,12 @@ struct hr_scheduler {
 };
 
 /* ---- heaps (qos_heap.c) ---- */
-void hr__qheap_insert(hr__qheap *h, hr__qtenant *ts, int which, uint32_t slot,
-                      double key);
-void hr__qheap_remove(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos);
-void hr__qheap_update(hr__qheap *h, hr__qtenant *ts, int which, uint32_t pos,
-                      double key);
-/* HR_OK when every heap order and position index holds, else HR_EINTERNAL. */
-int hr__qheap_check(const hr__qheap *h, const hr__qtenant *ts, int which);
+void hr__qheap_insert(hr__qheap *h, uint32_t slot, double key);
+void hr__qheap_remove(hr__qheap *h, uint32_t pos);
+void hr__qheap_update(hr__qheap *h, uint32_t pos, double key);
+/* HR_OK when the heap order and the position index hold, else
+ * HR_EINTERNAL. */
+int hr__qheap_check(const hr__qheap *h);
 
 /* ---- map (qos_heap.c) ---- */
 uint32_t hr__qmap_find(const hr__qmap *m, uint64_t key);

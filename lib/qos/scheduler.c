@@ -170,8 +170,10 @@ HR_API void hr_scheduler_free(hr_scheduler *s)
     if (!s)
         return;
     hr_env *env = s->env;
-    for (int h = 0; h < HR__QHEAPS; h++)
+    for (int h = 0; h < HR__QHEAPS; h++) {
         hr__free(env, s->heaps[h].e);
+        hr__free(env, s->heaps[h].pos);
+    }
     hr__free(env, s->tenants);
     hr__qmap_free(&s->map, env);
     hr__free(env, s);
@@ -308,6 +310,11 @@ static int reserve_slot(hr_scheduler *s)
         if (!e)
             return HR_ENOMEM;
         s->heaps[h].e = e;
+        uint32_t *pos = hr__realloc(s->env, s->heaps[h].pos,
+                                    (size_t)grown * sizeof *pos);
+        if (!pos)
+            return HR_ENOMEM;
+        s->heaps[h].pos = pos;
     }
     hr__qtenant *t =
         hr__realloc(s->env, s->tenants, (size_t)grown * sizeof *t);
@@ -350,7 +357,7 @@ HR_API int hr_scheduler_add(hr_scheduler *s, uint64_t key, hr_qos_tier tier)
     hr__qtenant *tn = &s->tenants[slot];
     memset(tn, 0, sizeof *tn);
     for (int h = 0; h < HR__QHEAPS; h++)
-        tn->pos[h] = HR__QNONE;
+        s->heaps[h].pos[slot] = HR__QNONE;
     tn->key = key;
     tn->tier = (uint8_t)tier;
     tn->in_use = 1;

@@ -2,18 +2,23 @@
  * scheduler_run.c - decisions: backlog changes, hr_scheduler_next and
  * hr_scheduler_charge.
  *
- * Where a tenant sits follows from its state alone (hr__sched_place):
+ * Where a tenant sits:
  *   no backlog                    in no heap
- *   backlog, L tag after now      in L (waiting for its limit)
- *   backlog, within its limit     in P, and in R if it has a reservation
- * so every operation changes a tenant's state and then re-places it: a few
- * heap operations, O(log n) each. A tenant's L tag can only come due by the
- * passing of time, so hr_scheduler_next moves the tenants whose L tag has
- * passed from L to P/R before deciding; each such move follows a charge that
- * put the tenant over its limit, so the moves are paid for by the charges.
+ *   held at its limit             in L only, keyed by its L tag
+ *   otherwise                     in P, and in R if it has a reservation
+ * Every operation changes a tenant's state and then re-places it
+ * (hr__sched_place): a few heap operations, O(log n) each.
+ *
+ * Limits are applied lazily. Right after a charge a tenant with a limit is
+ * nearly always over it for a moment (its L tag is now + cost / limit), but
+ * by the time its R or P tag comes to the top of its heap the moment has
+ * usually passed. So a charge leaves the tenant in P/R, and only when
+ * hr_scheduler_next finds a tenant over its limit at the top does it move
+ * it to L ("hold"); it moves tenants whose L tag has passed back first.
+ * Each hold follows a charge and each release follows a hold, so these
+ * moves are paid for by the charges: O(log n) amortized per decision, and a
+ * tenant over its limit is never picked.
  */
-#include <math.h>
-
 #include "qos_internal.h"
 
 #define COST_MAX ((int64_t)1 << 50)
@@ -31,28 +36,46 @@ double hr__sched_time(hr_scheduler *s, uint64_t now)
 
 static void want(hr_scheduler *s, uint32_t slot, int which, int in, double key)
 {
-    hr__qtenant *tn = &s->tenants[slot];
     hr__qheap *h = &s->heaps[which];
-    const uint32_t pos = tn->pos[which];
+    const uint32_t pos = h->pos[slot];
     if (!in) {
         if (pos != HR__QNONE)
-            hr__qheap_remove(h, s->tenants, which, pos);
+            hr__qheap_remove(h, pos);
     } else if (pos == HR__QNONE) {
-        hr__qheap_insert(h, s->tenants, which, slot, key);
+        hr__qheap_insert(h, slot, key);
     } else if (h->e[pos].key != key) {
-        hr__qheap_update(h, s->tenants, which, pos, key);
+        hr__qheap_update(h, pos, key);
     }
 }
 
 void hr__sched_place(hr_scheduler *s, uint32_t slot, double t)
 {
-    const hr__qtenant *tn = &s->tenants[slot];
+    hr__qtenant *tn = &s->tenants[slot];
     const int active = tn->backlog > 0;
-    const int limited = active && tn->l_step > 0 && tn->l_tag > t;
-    const int eligible = active && !limited;
-    want(s, slot, HR__QHEAP_L, limited, tn->l_tag);
-    want(s, slot, HR__QHEAP_P, eligible, tn->p_tag);
-    want(s, slot, HR__QHEAP_R, eligible && tn->r_step > 0, tn->r_tag);
+    const int was_held = s->heaps[HR__QHEAP_L].pos[slot] != HR__QNONE;
+    const int held = active && was_held && tn->l_step > 0 && tn->l_tag > t;
+    /* A stay at the limit is idleness for the P tag: no catching up on
+     * the share afterwards. */
+    if (was_held && !held && tn->p_tag < s->vtime)
+        tn->p_tag = s->vtime;
+    want(s, slot, HR__QHEAP_L, held, tn->l_tag);
+    want(s, slot, HR__QHEAP_P, active && !held, tn->p_tag);
+    want(s, slot, HR__QHEAP_R, active && !held && tn->r_step > 0, tn->r_tag);
+}
+
+/* Move a tenant found over its limit from P/R to L. */
+static void hold(hr_scheduler *s, uint32_t slot)
+{
+    const hr__qtenant *tn = &s->tenants[slot];
+    want(s, slot, HR__QHEAP_R, 0, 0);
+    want(s, slot, HR__QHEAP_P, 0, 0);
+    want(s, slot, HR__QHEAP_L, 1, tn->l_tag);
+    s->limit_moves++;
+}
+
+static inline int over_limit(const hr__qtenant *tn, double t)
+{
+    return tn->l_step > 0 && tn->l_tag > t;
 }
 
 void hr__sched_unplace(hr_scheduler *s, uint32_t slot)
@@ -121,35 +144,40 @@ HR_API int hr_scheduler_next(hr_scheduler *s, uint64_t now, uint64_t *tenant,
         return HR_EINVAL;
     const double t = hr__sched_time(s, now);
     hr__qheap *lh = &s->heaps[HR__QHEAP_L];
-    /* Tenants whose limit tag has come due become eligible; a stay at the
-     * limit is idleness for the P tag: no catching up on the share. */
     while (lh->n && lh->e[0].key <= t) {
-        const uint32_t slot = lh->e[0].slot;
-        hr__qtenant *tn = &s->tenants[slot];
-        if (tn->p_tag < s->vtime)
-            tn->p_tag = s->vtime;
-        hr__sched_place(s, slot, t);
+        hr__sched_place(s, lh->e[0].slot, t);
+        s->limit_moves++;
     }
     const hr__qheap *rh = &s->heaps[HR__QHEAP_R];
     const hr__qheap *ph = &s->heaps[HR__QHEAP_P];
     uint32_t slot;
     uint8_t phase;
-    if (rh->n && rh->e[0].key <= t) {
-        slot = rh->e[0].slot;
-        phase = HR_QOS_PHASE_RESERVATION;
-    } else if (ph->n) {
-        slot = ph->e[0].slot;
-        phase = HR_QOS_PHASE_WEIGHT;
-    } else {
-        uint64_t wait = UINT64_MAX;
-        if (lh->n) {
-            const double w = ceil(lh->e[0].key - t);
-            wait = w < 1 ? 1 : w >= 1.8e19 ? UINT64_MAX : (uint64_t)w;
+    for (;;) {
+        if (rh->n && rh->e[0].key <= t) {
+            slot = rh->e[0].slot;
+            phase = HR_QOS_PHASE_RESERVATION;
+        } else if (ph->n) {
+            slot = ph->e[0].slot;
+            phase = HR_QOS_PHASE_WEIGHT;
+        } else {
+            uint64_t wait = UINT64_MAX;
+            if (lh->n) {
+                /* Rounded up: waking at now + wait finds the tenant due. */
+                const double w = lh->e[0].key - t;
+                wait = w >= 1.8e19 ? UINT64_MAX : (uint64_t)w;
+                if (wait < UINT64_MAX && (double)wait < w)
+                    wait++;
+                if (wait == 0)
+                    wait = 1;
+            }
+            if (wait_ns)
+                *wait_ns = wait;
+            s->pick_slot = HR__QNONE;
+            return lh->n ? HR_EAGAIN : HR_ENOTFOUND;
         }
-        if (wait_ns)
-            *wait_ns = wait;
-        s->pick_slot = HR__QNONE;
-        return lh->n ? HR_EAGAIN : HR_ENOTFOUND;
+        if (!over_limit(&s->tenants[slot], t))
+            break;
+        hold(s, slot);
     }
     s->pick_slot = slot;
     s->pick_phase = phase;
@@ -169,7 +197,10 @@ HR_API int hr_scheduler_charge(hr_scheduler *s, uint64_t key, int64_t cost,
     if (cost > COST_MAX || cost < -COST_MAX)
         return hr__fail(&s->error, HR_EINVAL, "cost %lld outside +-2^50",
                         (long long)cost);
-    const uint32_t slot = hr__qmap_find(&s->map, key);
+    /* The usual charge is for the tenant just picked: skip the map. */
+    uint32_t slot = s->pick_slot;
+    if (slot == HR__QNONE || s->tenants[slot].key != key)
+        slot = hr__qmap_find(&s->map, key);
     if (slot == HR__QNONE)
         return hr__fail(&s->error, HR_ENOTFOUND, "no tenant %llu",
                         (unsigned long long)key);
@@ -211,6 +242,19 @@ HR_API int hr_scheduler_charge(hr_scheduler *s, uint64_t key, int64_t cost,
         if (tn->backlog == 0)
             s->backlogged--;
     }
+    /* The usual case: a picked tenant still has work, so only the tag of
+     * the phase that served it moved (its limit is looked at lazily). */
+    if (picked && tn->backlog) {
+        const int which = phase == HR_QOS_PHASE_RESERVATION ? HR__QHEAP_R
+                                                            : HR__QHEAP_P;
+        hr__qheap *h = &s->heaps[which];
+        const uint32_t pos = h->pos[slot];
+        if (pos != HR__QNONE) {
+            hr__qheap_update(h, pos, which == HR__QHEAP_R ? tn->r_tag
+                                                          : tn->p_tag);
+            return HR_OK;
+        }
+    }
     hr__sched_place(s, slot, t);
     return HR_OK;
 }
@@ -219,7 +263,7 @@ int hr__sched_check(const hr_scheduler *s)
 {
     uint32_t in_use = 0, backlogged = 0;
     for (int h = 0; h < HR__QHEAPS; h++)
-        if (hr__qheap_check(&s->heaps[h], s->tenants, h) != HR_OK)
+        if (hr__qheap_check(&s->heaps[h]) != HR_OK)
             return HR_EINTERNAL;
     for (uint32_t i = 0; i < s->used; i++) {
         const hr__qtenant *tn = &s->tenants[i];
@@ -229,12 +273,14 @@ int hr__sched_check(const hr_scheduler *s)
         backlogged += tn->backlog > 0;
         if (hr__qmap_find(&s->map, tn->key) != i)
             return HR_EINTERNAL;
-        const int in_l = tn->pos[HR__QHEAP_L] != HR__QNONE;
-        const int in_p = tn->pos[HR__QHEAP_P] != HR__QNONE;
-        const int in_r = tn->pos[HR__QHEAP_R] != HR__QNONE;
+        const int in_l = s->heaps[HR__QHEAP_L].pos[i] != HR__QNONE;
+        const int in_p = s->heaps[HR__QHEAP_P].pos[i] != HR__QNONE;
+        const int in_r = s->heaps[HR__QHEAP_R].pos[i] != HR__QNONE;
         if (!tn->backlog && (in_l || in_p || in_r))
             return HR_EINTERNAL;
         if (tn->backlog && in_l == in_p)
+            return HR_EINTERNAL;
+        if (in_l && tn->l_step == 0)
             return HR_EINTERNAL;
         if (in_r != (in_p && tn->r_step > 0))
             return HR_EINTERNAL;
@@ -242,7 +288,8 @@ int hr__sched_check(const hr_scheduler *s)
             const double key = h == HR__QHEAP_R   ? tn->r_tag
                                : h == HR__QHEAP_P ? tn->p_tag
                                                   : tn->l_tag;
-            if (tn->pos[h] != HR__QNONE && s->heaps[h].e[tn->pos[h]].key != key)
+            const uint32_t pos = s->heaps[h].pos[i];
+            if (pos != HR__QNONE && s->heaps[h].e[pos].key != key)
                 return HR_EINTERNAL;
         }
     }

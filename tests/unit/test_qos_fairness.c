@@ -19,7 +19,7 @@
  * The decisions never read the capacity (mClock tags are in real time), so
  * a wrong estimate can only act through the absolute rates it produces.
  *
- * 20 simulated seconds per case keep the suite fast under ASan; bench-qos
+ * 10 simulated seconds per case keep the suite fast under ASan; bench-qos
  * runs the same simulation for 60 seconds.
  */
 #include <check.h>
@@ -30,7 +30,7 @@
 #include "check_main.h"
 #include "qos_sim.h"
 
-#define SECONDS 20
+#define SECONDS 10
 #define ESTIMATE 2000000.0
 
 static hr_env *env;
