@@ -15,7 +15,8 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`).
+(see :mod:`heliosrepl.stream`). A :class:`Scheduler` decides which tenant's
+work runs next (reservation / weight / limit, see :mod:`heliosrepl.qos`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -30,6 +31,8 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .qos import (Phase, Scheduler, SchedulerParam, Setting, TenantStats,
+                  Tier, scheduler_param_bounds)
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -50,6 +53,7 @@ __all__ = [
     "LogLevel",
     "Oid",
     "Param",
+    "Phase",
     "PgChange",
     "PgChangeKind",
     "PgColumn",
@@ -63,6 +67,9 @@ __all__ = [
     "PgValue",
     "PgValueForm",
     "PollFlag",
+    "Scheduler",
+    "SchedulerParam",
+    "Setting",
     "Status",
     "Stream",
     "StreamChange",
@@ -70,12 +77,15 @@ __all__ = [
     "StreamOpts",
     "StreamPhase",
     "StreamRole",
+    "TenantStats",
+    "Tier",
     "UNCHANGED_TOAST",
     "ValueState",
     "frame_inspect",
     "is_fatal",
     "param_bounds",
     "require_version",
+    "scheduler_param_bounds",
     "status_name",
     "stream_batches",
     "stream_to_batch",

@@ -9,11 +9,11 @@ The shared library is looked up, in order, at:
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
-``pgoutput.h``, ``stream.h``) gets its ``argtypes`` and ``restype`` here,
-so no call goes through ctypes' int-only defaults. Read-only byte buffers
-(``const void *``, ``const uint8_t *``) are declared ``c_char_p``: a
-``bytes`` object is passed by address, embedded NUL bytes included, without
-a copy.
+``pgoutput.h``, ``stream.h``, ``qos.h``) gets its ``argtypes`` and
+``restype`` here, so no call goes through ctypes' int-only defaults.
+Read-only byte buffers (``const void *``, ``const uint8_t *``) are declared
+``c_char_p``: a ``bytes`` object is passed by address, embedded NUL bytes
+included, without a copy.
 
 ctypes converts a Python int to a fixed-width C integer *modulo* its width
 and never raises, so callers range-check every integer they pass.
@@ -42,6 +42,7 @@ hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
 hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
 hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
 hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
+hr_scheduler_p = ctypes.c_void_p  # opaque hr_scheduler *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -163,13 +164,28 @@ class FrameInfo(ctypes.Structure):
     ]
 
 
+class QosTenantStats(ctypes.Structure):
+    """struct hr_qos_tenant_stats (qos.h); `size` is set by the caller."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("tier", ctypes.c_int),
+        ("last_phase", ctypes.c_int),
+        ("backlog", ctypes.c_uint64),
+        ("items", ctypes.c_uint64),
+        ("reservation_cost", ctypes.c_int64),
+        ("weight_cost", ctypes.c_int64),
+        ("decisions", ctypes.c_uint64),
+    ]
+
+
 _c_int = ctypes.c_int
 _c_size = ctypes.c_size_t
 _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h.
+# pgoutput.h, stream.h, qos.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -335,6 +351,48 @@ _PROTOTYPES = {
     "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
                                     _c_size, hr_batch_p, _p(_c_size)]),
     "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
+    # --- qos.h ---
+    "hr_scheduler_new": (_c_int, [hr_env_p, _p(hr_scheduler_p)]),
+    "hr_scheduler_free": (None, [hr_scheduler_p]),
+    "hr_scheduler_set_param": (_c_int, [hr_scheduler_p, _c_int,
+                                        ctypes.c_int64]),
+    "hr_scheduler_get_param": (_c_int, [hr_scheduler_p, _c_int,
+                                        _p(ctypes.c_int64)]),
+    "hr_scheduler_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
+                                           _p(ctypes.c_int64)]),
+    "hr_scheduler_set_tier": (_c_int, [hr_scheduler_p, _c_int, _c_int,
+                                       ctypes.c_double]),
+    "hr_scheduler_get_tier": (_c_int, [hr_scheduler_p, _c_int, _c_int,
+                                       _p(ctypes.c_double)]),
+    "hr_scheduler_add": (_c_int, [hr_scheduler_p, ctypes.c_uint64, _c_int]),
+    "hr_scheduler_remove": (_c_int, [hr_scheduler_p, ctypes.c_uint64]),
+    "hr_scheduler_set_tenant_tier": (_c_int, [hr_scheduler_p,
+                                              ctypes.c_uint64, _c_int,
+                                              ctypes.c_uint64]),
+    "hr_scheduler_override": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                       _c_int, ctypes.c_double,
+                                       ctypes.c_uint64]),
+    "hr_scheduler_clear_override": (_c_int, [hr_scheduler_p,
+                                             ctypes.c_uint64, _c_int,
+                                             ctypes.c_uint64]),
+    "hr_scheduler_tenant_setting": (_c_int, [hr_scheduler_p,
+                                             ctypes.c_uint64, _c_int,
+                                             _p(ctypes.c_double),
+                                             _p(_c_int)]),
+    "hr_scheduler_set_backlog": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                          ctypes.c_uint64, ctypes.c_uint64]),
+    "hr_scheduler_enqueue": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                      ctypes.c_uint64, ctypes.c_uint64]),
+    "hr_scheduler_next": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                   _p(ctypes.c_uint64), _p(ctypes.c_uint64)]),
+    "hr_scheduler_charge": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                     ctypes.c_int64, ctypes.c_uint64,
+                                     ctypes.c_uint64]),
+    "hr_scheduler_tenant_count": (_c_size, [hr_scheduler_p]),
+    "hr_scheduler_backlogged_count": (_c_size, [hr_scheduler_p]),
+    "hr_scheduler_tenant_stats": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
+                                           _p(QosTenantStats)]),
+    "hr_scheduler_errmsg": (ctypes.c_char_p, [hr_scheduler_p]),
 }
 
 
