@@ -49,9 +49,9 @@ static hr_scheduler *make(hr_env *env, int n)
     hr_scheduler *s;
     bench_check(hr_scheduler_new(env, &s), "hr_scheduler_new");
     const double scale = 1000.0 / n;
-    bench_check(hr_scheduler_set_param(s, HR_SCHED_PARAM_CAPACITY,
-                                       (int64_t)CAPACITY),
-                "capacity");
+    bench_check(
+        hr_scheduler_set_param(s, HR_SCHED_PARAM_CAPACITY, (int64_t)CAPACITY),
+        "capacity");
     static const struct {
         hr_qos_tier tier;
         double reservation, weight, limit;

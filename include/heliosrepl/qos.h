@@ -32,7 +32,7 @@
  *      phase: work-conserving);
  *   4. with no eligible tenant, the caller learns how long until the first
  *      L tag comes due.
- * Tags live in indexed binary heaps, so a decision, a charge, a backlog
+ * Tags live in indexed heaps, so a decision, a charge, a backlog
  * change, adding, updating and removing a tenant are O(log n) (changing a
  * tier preset or the capacity re-derives every tenant: O(n log n)).
  *
@@ -139,8 +139,8 @@ HR_API void hr_scheduler_free(hr_scheduler *sched);
  * admission on fails with HR_ELIMIT when the reservations would no longer
  * fit; setting MAX_TENANTS below the current count fails with HR_ELIMIT.
  */
-HR_API int hr_scheduler_set_param(hr_scheduler *sched,
-                                  hr_scheduler_param param, int64_t value);
+HR_API int hr_scheduler_set_param(hr_scheduler *sched, hr_scheduler_param param,
+                                  int64_t value);
 HR_API int hr_scheduler_get_param(const hr_scheduler *sched,
                                   hr_scheduler_param param, int64_t *value);
 
@@ -216,9 +216,8 @@ HR_API int hr_scheduler_clear_override(hr_scheduler *sched, uint64_t tenant,
  * HR_OK, HR_EINVAL, HR_ENOTFOUND.
  */
 HR_API int hr_scheduler_tenant_setting(const hr_scheduler *sched,
-                                       uint64_t tenant,
-                                       hr_qos_setting setting, double *value,
-                                       int *overridden);
+                                       uint64_t tenant, hr_qos_setting setting,
+                                       double *value, int *overridden);
 
 /*
  * hr_scheduler_set_backlog - the number of work items `tenant` has waiting
@@ -271,22 +270,21 @@ HR_API size_t hr_scheduler_backlogged_count(const hr_scheduler *sched);
 
 /* A tenant's counters (hr_scheduler_tenant_stats). */
 typedef struct hr_qos_tenant_stats {
-    size_t size;                /* set to sizeof(hr_qos_tenant_stats) */
-    int tier;                   /* hr_qos_tier */
-    int last_phase;             /* hr_qos_phase of the last charge */
-    uint64_t backlog;           /* items waiting */
-    uint64_t items;             /* items charged */
-    int64_t reservation_cost;   /* cost charged in the reservation phase */
-    int64_t weight_cost;        /* cost charged in the weight phase */
-    uint64_t decisions;         /* times hr_scheduler_next picked it */
+    size_t size;              /* set to sizeof(hr_qos_tenant_stats) */
+    int tier;                 /* hr_qos_tier */
+    int last_phase;           /* hr_qos_phase of the last charge */
+    uint64_t backlog;         /* items waiting */
+    uint64_t items;           /* items charged */
+    int64_t reservation_cost; /* cost charged in the reservation phase */
+    int64_t weight_cost;      /* cost charged in the weight phase */
+    uint64_t decisions;       /* times hr_scheduler_next picked it */
 } hr_qos_tenant_stats;
 
 /*
  * hr_scheduler_tenant_stats - a tenant's counters since it was added.
  * HR_OK, HR_EINVAL (NULL, stats->size too small), HR_ENOTFOUND.
  */
-HR_API int hr_scheduler_tenant_stats(const hr_scheduler *sched,
-                                     uint64_t tenant,
+HR_API int hr_scheduler_tenant_stats(const hr_scheduler *sched, uint64_t tenant,
                                      hr_qos_tenant_stats *stats);
 
 /* hr_scheduler_errmsg - the last failed call's message; "" if none. */

@@ -95,8 +95,7 @@ static void sift_down(hr__qheap *h, uint32_t pos)
     h->steps += steps;
 }
 
-void hr__qheap_insert(hr__qheap *h, uint32_t slot,
-                      double key)
+void hr__qheap_insert(hr__qheap *h, uint32_t slot, double key)
 {
     const uint32_t pos = h->n++;
     h->e[pos] = (hr__qentry){key, slot};
@@ -120,8 +119,7 @@ void hr__qheap_remove(hr__qheap *h, uint32_t pos)
         sift_down(h, pos);
 }
 
-void hr__qheap_update(hr__qheap *h, uint32_t pos,
-                      double key)
+void hr__qheap_update(hr__qheap *h, uint32_t pos, double key)
 {
     const double old = h->e[pos].key;
     h->e[pos].key = key;
@@ -220,8 +218,8 @@ void hr__qmap_del(hr__qmap *m, uint64_t key)
             break;
         const uint32_t home = hash_key(m->e[j].key) & m->mask;
         /* Move e[j] into the hole at i unless its home lies in (i, j]. */
-        const int home_after_hole = i <= j ? (home > i && home <= j)
-                                           : (home > i || home <= j);
+        const int home_after_hole =
+            i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (home_after_hole)
             continue;
         m->e[i] = m->e[j];

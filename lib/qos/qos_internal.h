@@ -22,7 +22,7 @@ enum {
     HR__QHEAPS = 3
 };
 
-#define HR__QARITY 4 /* children per heap node (qos_heap.c) */
+#define HR__QARITY 4    /* children per heap node (qos_heap.c) */
 #define HR__QSETTINGS 4 /* hr_qos_setting 1..3; index 0 unused */
 #define HR__QTIERS 4    /* hr_qos_tier 1..3; index 0 unused */
 
@@ -47,7 +47,6 @@ typedef struct hr__qtenant {
     double reservation; /* effective, cost units per second */
     double overrides[HR__QSETTINGS];
 } hr__qtenant;
-
 
 typedef struct hr__qentry {
     double key;
@@ -94,7 +93,7 @@ struct hr_scheduler {
     /* Time: tags are relative to the first `now` seen. */
     int time_set;
     uint64_t origin, latest;
-    double vtime; /* P tag of the last weight-phase decision */
+    double vtime;         /* P tag of the last weight-phase decision */
     uint64_t limit_moves; /* holds and releases (the structure test) */
 
     /* The last decision, until charged: slot and phase. */

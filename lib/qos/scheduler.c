@@ -125,10 +125,10 @@ static double sum_with(const hr_scheduler *s, int tier, double res_fraction,
         if (tn->override_mask & (1u << HR_QOS_RESERVATION))
             sum += tn->overrides[HR_QOS_RESERVATION];
         else
-            sum += (tn->tier == tier ? res_fraction
-                                     : s->presets[tn->tier]
-                                                 [HR_QOS_RESERVATION]) *
-                   (double)capacity;
+            sum +=
+                (tn->tier == tier ? res_fraction
+                                  : s->presets[tn->tier][HR_QOS_RESERVATION]) *
+                (double)capacity;
     }
     return sum;
 }
@@ -256,12 +256,12 @@ static int check_value(hr_scheduler *s, int setting, double value, int preset)
                         setting);
     const double lo = setting == HR_QOS_WEIGHT ? WEIGHT_MIN : 0;
     const double hi = setting == HR_QOS_WEIGHT ? WEIGHT_MAX
-                      : preset               ? 1.0
-                                             : RATE_MAX;
+                      : preset                 ? 1.0
+                                               : RATE_MAX;
     if (!isfinite(value) || value < lo || value > hi)
         return hr__fail(&s->error, HR_EINVAL,
-                        "QoS setting %d: %g outside %g..%g", setting, value,
-                        lo, hi);
+                        "QoS setting %d: %g outside %g..%g", setting, value, lo,
+                        hi);
     return HR_OK;
 }
 
@@ -305,19 +305,18 @@ static int reserve_slot(hr_scheduler *s)
     /* Each array grows on its own; one that grew before a later failure is
      * merely larger than `cap` says, which nothing minds. */
     for (int h = 0; h < HR__QHEAPS; h++) {
-        hr__qentry *e = hr__realloc(s->env, s->heaps[h].e,
-                                    (size_t)grown * sizeof *e);
+        hr__qentry *e =
+            hr__realloc(s->env, s->heaps[h].e, (size_t)grown * sizeof *e);
         if (!e)
             return HR_ENOMEM;
         s->heaps[h].e = e;
-        uint32_t *pos = hr__realloc(s->env, s->heaps[h].pos,
-                                    (size_t)grown * sizeof *pos);
+        uint32_t *pos =
+            hr__realloc(s->env, s->heaps[h].pos, (size_t)grown * sizeof *pos);
         if (!pos)
             return HR_ENOMEM;
         s->heaps[h].pos = pos;
     }
-    hr__qtenant *t =
-        hr__realloc(s->env, s->tenants, (size_t)grown * sizeof *t);
+    hr__qtenant *t = hr__realloc(s->env, s->tenants, (size_t)grown * sizeof *t);
     if (!t)
         return HR_ENOMEM;
     s->tenants = t;
@@ -335,16 +334,16 @@ HR_API int hr_scheduler_add(hr_scheduler *s, uint64_t key, hr_qos_tier tier)
         return hr__fail(&s->error, HR_ECONFLICT, "tenant %llu already added",
                         (unsigned long long)key);
     if ((int64_t)s->count >= s->max_tenants)
-        return hr__fail(&s->error, HR_ELIMIT, "tenant %llu: %lld tenants "
+        return hr__fail(&s->error, HR_ELIMIT,
+                        "tenant %llu: %lld tenants "
                         "already (HR_SCHED_PARAM_MAX_TENANTS)",
                         (unsigned long long)key, (long long)s->max_tenants);
-    int rc = admit(s, s->reservation_sum +
-                          s->presets[tier][HR_QOS_RESERVATION] *
-                              (double)s->capacity);
+    int rc =
+        admit(s, s->reservation_sum + s->presets[tier][HR_QOS_RESERVATION] *
+                                          (double)s->capacity);
     if (rc != HR_OK)
         return rc;
-    if (hr__qmap_reserve(&s->map, s->env) != HR_OK ||
-        reserve_slot(s) != HR_OK)
+    if (hr__qmap_reserve(&s->map, s->env) != HR_OK || reserve_slot(s) != HR_OK)
         return hr__fail(&s->error, HR_ENOMEM, "tenant %llu: out of memory",
                         (unsigned long long)key);
     uint32_t slot;
@@ -451,7 +450,7 @@ HR_API int hr_scheduler_clear_override(hr_scheduler *s, uint64_t key,
     if (slot == HR__QNONE)
         return not_found(s, key);
     hr__qtenant next = s->tenants[slot];
-    next.override_mask &= (uint8_t)~(1u << setting);
+    next.override_mask &= (uint8_t) ~(1u << setting);
     return change(s, slot, &next, now);
 }
 

@@ -98,8 +98,8 @@ static void wake(hr_scheduler *s, hr__qtenant *tn, double t)
         tn->p_tag = s->vtime;
 }
 
-static int set_backlog(hr_scheduler *s, uint64_t key, uint64_t items,
-                       int add, uint64_t now)
+static int set_backlog(hr_scheduler *s, uint64_t key, uint64_t items, int add,
+                       uint64_t now)
 {
     if (!s)
         return HR_EINVAL;
@@ -245,13 +245,13 @@ HR_API int hr_scheduler_charge(hr_scheduler *s, uint64_t key, int64_t cost,
     /* The usual case: a picked tenant still has work, so only the tag of
      * the phase that served it moved (its limit is looked at lazily). */
     if (picked && tn->backlog) {
-        const int which = phase == HR_QOS_PHASE_RESERVATION ? HR__QHEAP_R
-                                                            : HR__QHEAP_P;
+        const int which =
+            phase == HR_QOS_PHASE_RESERVATION ? HR__QHEAP_R : HR__QHEAP_P;
         hr__qheap *h = &s->heaps[which];
         const uint32_t pos = h->pos[slot];
         if (pos != HR__QNONE) {
-            hr__qheap_update(h, pos, which == HR__QHEAP_R ? tn->r_tag
-                                                          : tn->p_tag);
+            hr__qheap_update(h, pos,
+                             which == HR__QHEAP_R ? tn->r_tag : tn->p_tag);
             return HR_OK;
         }
     }

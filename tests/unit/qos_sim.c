@@ -14,12 +14,12 @@
 #define COST_MEAN 20.0
 
 typedef struct sim_tenant {
-    int endless;          /* always has work */
-    double offered;       /* open tenants: cost units per second */
+    int endless;    /* always has work */
+    double offered; /* open tenants: cost units per second */
     double reservation, weight, limit;
-    uint16_t *fifo;       /* costs of waiting items (open tenants) */
+    uint16_t *fifo; /* costs of waiting items (open tenants) */
     size_t head, len, cap;
-    double queued;        /* cost waiting */
+    double queued; /* cost waiting */
     /* the current window */
     double served, demand;
     double busy_since_ns; /* when its queue last became non-empty */
@@ -176,9 +176,8 @@ static int setup(sim *sm)
         if ((rc = hr_scheduler_add(s, (uint64_t)i, tier)) != HR_OK)
             return fail(sm, rc, "add");
         sim_tenant *t = &sm->t[i];
-        if ((rc = hr_scheduler_tenant_setting(s, (uint64_t)i,
-                                              HR_QOS_RESERVATION,
-                                              &t->reservation, NULL)) ||
+        if ((rc = hr_scheduler_tenant_setting(
+                 s, (uint64_t)i, HR_QOS_RESERVATION, &t->reservation, NULL)) ||
             (rc = hr_scheduler_tenant_setting(s, (uint64_t)i, HR_QOS_WEIGHT,
                                               &t->weight, NULL)) ||
             (rc = hr_scheduler_tenant_setting(s, (uint64_t)i, HR_QOS_LIMIT,
@@ -204,9 +203,10 @@ static int setup(sim *sm)
                 return fail(sm, rc, "backlog");
             continue;
         }
-        t->offered = i == greedy ? 10 * (t->reservation +
-                                         t->weight / weight_sum * leftover)
-                                 : t->reservation;
+        t->offered =
+            i == greedy
+                ? 10 * (t->reservation + t->weight / weight_sum * leftover)
+                : t->reservation;
         t->emptied = 1;
         schedule_arrival(sm, i, 0);
     }
@@ -240,9 +240,10 @@ static int close_window(sim *sm, double boundary_ns)
             if (ratio < 0.95) {
                 out->reservation_missed++;
                 if (getenv("QOS_SIM_DEBUG"))
-                    fprintf(stderr, "miss t%d served %.0f demand %.0f "
-                            "entitled %.0f queued %.0f endless %d\n", i,
-                            t->served, t->demand, want, t->queued,
+                    fprintf(stderr,
+                            "miss t%d served %.0f demand %.0f "
+                            "entitled %.0f queued %.0f endless %d\n",
+                            i, t->served, t->demand, want, t->queued,
                             t->endless);
             }
             if (ratio < out->worst_reservation_pct / 100)
@@ -293,8 +294,8 @@ static int serve(sim *sm, uint64_t tenant, double *now_ns)
             t->busy_ns += *now_ns - t->busy_since_ns;
         }
     }
-    const int rc = hr_scheduler_charge(sm->sched, tenant, cost, 1,
-                                       (uint64_t)*now_ns);
+    const int rc =
+        hr_scheduler_charge(sm->sched, tenant, cost, 1, (uint64_t)*now_ns);
     if (rc != HR_OK)
         return fail(sm, rc, "charge");
     t->served += cost;
@@ -320,8 +321,8 @@ static int run(sim *sm)
             sim_tenant *t = &sm->t[a.tenant];
             const int cost = draw_cost(sm);
             if (t->len == 0) /* an arrival late for a closed window */
-                t->busy_since_ns = a.at_ns > boundary - NS ? a.at_ns
-                                                           : boundary - NS;
+                t->busy_since_ns =
+                    a.at_ns > boundary - NS ? a.at_ns : boundary - NS;
             fifo_push(t, (uint16_t)cost);
             t->queued += cost;
             t->demand += cost;
@@ -356,7 +357,10 @@ int qos_sim_run(hr_env *env, const qos_sim_config *cfg, qos_sim_result *out,
 {
     memset(out, 0, sizeof *out);
     out->worst_reservation_pct = 100;
-    sim sm = {.cfg = cfg, .out = out, .rng = cfg->seed, .why = why,
+    sim sm = {.cfg = cfg,
+              .out = out,
+              .rng = cfg->seed,
+              .why = why,
               .why_size = why_size};
     why[0] = '\0';
     const size_t n = (size_t)cfg->tenants;

@@ -57,16 +57,16 @@ typedef struct qos_sim_config {
 
 typedef struct qos_sim_result {
     uint64_t decisions;
-    long reservation_windows;     /* tenant-windows checked */
-    long reservation_missed;      /* of which below 95% */
-    double reservation_met_pct;   /* 100 * (1 - missed / windows) */
-    double worst_reservation_pct; /* lowest served / min(entitled, demand) */
+    long reservation_windows;       /* tenant-windows checked */
+    long reservation_missed;        /* of which below 95% */
+    double reservation_met_pct;     /* 100 * (1 - missed / windows) */
+    double worst_reservation_pct;   /* lowest served / min(entitled, demand) */
     double limit_overshoot_max_pct; /* max of 100*(served/limit - 1), >= 0 */
-    double share_error_max_pct;   /* max |share / mean - 1| in %, per window */
-    long share_samples;           /* tenant-windows in the share figure */
-    double greedy_served_per_s;   /* what the greedy tenant got */
+    double share_error_max_pct; /* max |share / mean - 1| in %, per window */
+    long share_samples;         /* tenant-windows in the share figure */
+    double greedy_served_per_s; /* what the greedy tenant got */
     double greedy_offered_per_s;
-    double served_per_s;          /* everything served, per second */
+    double served_per_s; /* everything served, per second */
 } qos_sim_result;
 
 /* Run the simulation; HR_OK or the first failing library call's status

@@ -127,8 +127,8 @@ START_TEST(tier_presets_and_overrides)
         }
     }
     /* Tenants follow their preset and the capacity... */
-    ck_assert_int_eq(hr_scheduler_set_param(s, HR_SCHED_PARAM_CAPACITY, 2000000),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_scheduler_set_param(s, HR_SCHED_PARAM_CAPACITY, 2000000), HR_OK);
     ck_assert_double_eq_tol(setting(1, HR_QOS_RESERVATION), 20000, 1e-6);
     ck_assert_int_eq(
         hr_scheduler_set_tier(s, HR_QOS_PREMIUM, HR_QOS_RESERVATION, 0.05),
@@ -139,9 +139,9 @@ START_TEST(tier_presets_and_overrides)
     double v;
     ck_assert_int_eq(hr_scheduler_override(s, 1, HR_QOS_RESERVATION, 123, 0),
                      HR_OK);
-    ck_assert_int_eq(hr_scheduler_tenant_setting(s, 1, HR_QOS_RESERVATION, &v,
-                                                 &overridden),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_scheduler_tenant_setting(s, 1, HR_QOS_RESERVATION, &v, &overridden),
+        HR_OK);
     ck_assert_double_eq(v, 123);
     ck_assert_int_eq(overridden, 1);
     ck_assert_int_eq(hr_scheduler_set_param(s, HR_SCHED_PARAM_CAPACITY, 1000),
@@ -217,8 +217,7 @@ START_TEST(tenants_come_and_go)
         HR_ELIMIT);
     ck_assert_int_eq(hr_scheduler_remove(s, 1), HR_OK);
     ck_assert_int_eq(
-        hr_scheduler_set_tier(s, HR_QOS_BASIC, HR_QOS_RESERVATION, 0.5),
-        HR_OK);
+        hr_scheduler_set_tier(s, HR_QOS_BASIC, HR_QOS_RESERVATION, 0.5), HR_OK);
     ck_assert_int_eq(hr__sched_check(s), HR_OK);
 }
 END_TEST
@@ -250,8 +249,8 @@ END_TEST
 /* Reservations come first; the rest is shared by weight. */
 START_TEST(reservation_then_weight)
 {
-    add(1, 100, 1, 0);    /* 100 units/s guaranteed, tiny weight */
-    add(2, 0, 1000, 0);   /* no reservation, huge weight */
+    add(1, 100, 1, 0);  /* 100 units/s guaranteed, tiny weight */
+    add(2, 0, 1000, 0); /* no reservation, huge weight */
     ck_assert_int_eq(hr_scheduler_set_backlog(s, 1, 1000000, 0), HR_OK);
     ck_assert_int_eq(hr_scheduler_set_backlog(s, 2, 1000000, 0), HR_OK);
     /* A server doing 1000 units/s in items of 1 unit, for 10 s: tenant 1
@@ -296,8 +295,7 @@ START_TEST(limit_is_a_ceiling)
     ck_assert_int_eq(hr_scheduler_set_backlog(s, 1, 100000, 0), HR_OK);
     ck_assert_uint_eq(serve(0, 2), 1); /* 2 units: next in 200 ms */
     uint64_t tenant, wait;
-    ck_assert_int_eq(hr_scheduler_next(s, 50 * MS, &tenant, &wait),
-                     HR_EAGAIN);
+    ck_assert_int_eq(hr_scheduler_next(s, 50 * MS, &tenant, &wait), HR_EAGAIN);
     ck_assert_uint_eq(wait, 150 * MS);
     ck_assert_int_eq(hr_scheduler_next(s, 200 * MS - 1, &tenant, &wait),
                      HR_EAGAIN);
@@ -325,8 +323,7 @@ START_TEST(limit_is_a_ceiling)
     ck_assert_int_eq(hr_scheduler_next(s, back, &tenant, &wait), HR_EAGAIN);
     ck_assert_uint_eq(wait, 100 * MS);
     /* A raised limit applies at once. */
-    ck_assert_int_eq(hr_scheduler_override(s, 1, HR_QOS_LIMIT, 0, back),
-                     HR_OK);
+    ck_assert_int_eq(hr_scheduler_override(s, 1, HR_QOS_LIMIT, 0, back), HR_OK);
     ck_assert_int_eq(hr_scheduler_next(s, back, &tenant, &wait), HR_OK);
 }
 END_TEST
@@ -462,9 +459,8 @@ START_TEST(changes_while_running_keep_the_heaps)
             uint64_t who, wait;
             rc = hr_scheduler_next(s, now, &who, &wait);
             if (rc == HR_OK)
-                ck_assert_int_eq(hr_scheduler_charge(s, who, 1 + r % 40, 1,
-                                                     now),
-                                 HR_OK);
+                ck_assert_int_eq(
+                    hr_scheduler_charge(s, who, 1 + r % 40, 1, now), HR_OK);
             else if (rc == HR_EAGAIN)
                 now += wait;
             else
@@ -524,8 +520,8 @@ START_TEST(every_allocation_failure_is_enomem)
 {
     sweep_state st = {0};
     char why[256] = "";
-    const long points = failing_allocator_sweep(sweep_op, sweep_cleanup, &st,
-                                                why, sizeof why);
+    const long points =
+        failing_allocator_sweep(sweep_op, sweep_cleanup, &st, why, sizeof why);
     ck_assert_msg(points > 10, "sweep: %ld (%s)", points, why);
 }
 END_TEST

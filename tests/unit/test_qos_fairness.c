@@ -64,11 +64,10 @@ static qos_sim_result simulate(double real_capacity)
             "share error max %.2f%% (%ld samples), greedy %.0f of %.0f "
             "offered, served %.0f/s\n",
             real_capacity, (unsigned long long)r.decisions,
-            r.reservation_met_pct, r.reservation_missed,
-            r.reservation_windows, r.worst_reservation_pct,
-            r.limit_overshoot_max_pct, r.share_error_max_pct,
-            r.share_samples, r.greedy_served_per_s, r.greedy_offered_per_s,
-            r.served_per_s);
+            r.reservation_met_pct, r.reservation_missed, r.reservation_windows,
+            r.worst_reservation_pct, r.limit_overshoot_max_pct,
+            r.share_error_max_pct, r.share_samples, r.greedy_served_per_s,
+            r.greedy_offered_per_s, r.served_per_s);
     /* The server never idles while anyone has work: it is saturated. */
     ck_assert_double_ge(r.served_per_s, 0.99 * real_capacity);
     ck_assert_int_ge(r.reservation_windows, 1000L * SECONDS * 9 / 10);
