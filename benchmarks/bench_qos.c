@@ -12,6 +12,9 @@
  *   qos.tenants10000.decisions_s       hr_scheduler_next + hr_scheduler_charge
  *                                      pairs per second, 10,000 tenants
  *   qos.tenants1000.decisions_s        the same with 1,000 tenants
+ *   qos.tenants*.decisions_cpu_s       the same per second of the thread's
+ *                                      CPU time (what a core of its own
+ *                                      would do when the machine is shared)
  *   qos.reservation_windows_met_pct    the simulation (tests/unit/qos_sim.h),
  *   qos.limit_overshoot_max_pct        capacity estimate exact, 60 simulated
  *   qos.share_error_max_pct            seconds
@@ -136,6 +139,8 @@ static void decisions(hr_env *env, int n, double min_s)
                 n, wall, cpu, (double)total / cpu);
     printf("qos.tenants%d.decisions_s %.0f decisions/s\n", n,
            (double)total / wall);
+    printf("qos.tenants%d.decisions_cpu_s %.0f decisions/s\n", n,
+           (double)total / cpu);
     fflush(stdout);
     free(cw);
     hr_scheduler_free(s);

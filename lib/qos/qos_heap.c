@@ -63,7 +63,9 @@ static void sift_up(hr__qheap *h, uint32_t pos)
  */
 static void sift_down(hr__qheap *h, uint32_t pos)
 {
-    const hr__qentry e = h->e[pos];
+    hr__qentry *const a = h->e;
+    uint32_t *const where = h->pos;
+    const hr__qentry e = a[pos];
     const uint32_t n = h->n, top = pos;
     uint64_t steps = 0;
     for (;;) {
@@ -72,26 +74,38 @@ static void sift_down(hr__qheap *h, uint32_t pos)
             break;
         uint32_t child;
         if (n - first >= 4) {
-            child = min_of(h->e, min_of(h->e, first, first + 1),
-                           min_of(h->e, first + 2, first + 3));
+            /* A tournament carrying the keys along, the winners chosen by
+             * arithmetic on the comparisons: they are coin flips, and
+             * compilers otherwise emit branches that mispredict half the
+             * time. */
+            const double k0 = a[first].key, k1 = a[first + 1].key;
+            const double k2 = a[first + 2].key, k3 = a[first + 3].key;
+            const uint32_t b01 = k1 < k0, b23 = k3 < k2;
+            const uint32_t i01 = first + b01, i23 = first + 2 + b23;
+            const double m01 = b01 ? k1 : k0, m23 = b23 ? k3 : k2;
+            const uint32_t mask = 0u - (uint32_t)(m23 < m01);
+            child = i01 ^ ((i01 ^ i23) & mask);
         } else {
             child = first;
             for (uint32_t k = first + 1; k < n; k++)
-                child = min_of(h->e, child, k);
+                child = min_of(a, child, k);
         }
-        set_at(h, pos, h->e[child]);
+        a[pos] = a[child];
+        where[a[pos].slot] = pos;
         pos = child;
         steps++;
     }
     while (pos > top) {
         const uint32_t parent = (pos - 1) / HR__QARITY;
-        if (!before(&e, &h->e[parent]))
+        if (!before(&e, &a[parent]))
             break;
-        set_at(h, pos, h->e[parent]);
+        a[pos] = a[parent];
+        where[a[pos].slot] = pos;
         pos = parent;
         steps++;
     }
-    set_at(h, pos, e);
+    a[pos] = e;
+    where[e.slot] = pos;
     h->steps += steps;
 }
 
