@@ -356,7 +356,7 @@ int qos_sim_run(hr_env *env, const qos_sim_config *cfg, qos_sim_result *out,
                 char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
-    out->worst_reservation_pct = 100;
+    out->worst_reservation_pct = 1e9; /* lowered by every window */
     sim sm = {.cfg = cfg,
               .out = out,
               .rng = cfg->seed,
