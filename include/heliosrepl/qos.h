@@ -287,7 +287,11 @@ typedef struct hr_qos_tenant_stats {
 HR_API int hr_scheduler_tenant_stats(const hr_scheduler *sched, uint64_t tenant,
                                      hr_qos_tenant_stats *stats);
 
-/* hr_scheduler_errmsg - the last failed call's message; "" if none. */
+/*
+ * hr_scheduler_errmsg - the last failed call's message, or "" if none.
+ * Owned by the scheduler; valid until the next call on it. Success does
+ * not clear it. NULL gives a static message.
+ */
 HR_API const char *hr_scheduler_errmsg(const hr_scheduler *sched);
 
 #ifdef __cplusplus

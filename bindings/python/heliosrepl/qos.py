@@ -324,7 +324,7 @@ class Scheduler:
             return None, None
         raise HeliosReplError(status, self.errmsg)
 
-    def charge(self, tenant, cost, items=1, now=0):
+    def charge(self, tenant, cost, items, now):
         """`items` items of `tenant` costing `cost` in total were served
         (items may be 0 for a correction; cost may be negative to refund)."""
         ptr = self._ptr
