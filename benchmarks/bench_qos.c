@@ -17,7 +17,8 @@
  *                                      would do when the machine is shared)
  *   qos.reservation_windows_met_pct    the simulation (tests/unit/qos_sim.h),
  *   qos.limit_overshoot_max_pct        capacity estimate exact, 60 simulated
- *   qos.share_error_max_pct            seconds
+ *   qos.share_error_max_pct            seconds (share: the worse of the two
+ *                                      measures of qos_sim.h)
  *   qos.est_low30.*                    the same, real capacity 1.3 x estimate
  *   qos.est_high30.reservation_windows_met_pct, ...limit_overshoot_max_pct
  *                                      real capacity 0.7 x estimate: the
@@ -168,7 +169,9 @@ static void fairness(hr_env *env, const char *label, double real_factor,
     /* Over-committed, nothing is left for the weights: no share figure. */
     if (real_factor >= 1)
         printf("qos.%sshare_error_max_pct %.2f %%\n", label,
-               r.share_error_max_pct);
+               r.share_error_max_pct > r.excess_error_max_pct
+                   ? r.share_error_max_pct
+                   : r.excess_error_max_pct);
     fflush(stdout);
 }
 

@@ -32,14 +32,19 @@
  *      phase: work-conserving);
  *   4. with no eligible tenant, the caller learns how long until the first
  *      L tag comes due.
- * Tags live in indexed heaps, so a decision, a charge, a backlog
- * change, adding, updating and removing a tenant are O(log n) (changing a
- * tier preset or the capacity re-derives every tenant: O(n log n)).
+ * Tags live in indexed heaps, so a decision, a charge, a backlog change,
+ * adding, updating and removing a tenant are O(log n) (changing a tier
+ * preset or the capacity re-derives every tenant: O(n log n)).
  *
  * Idle tenants earn no credit: a tenant whose backlog goes from 0 to more
- * restarts its R tag at max(R, now) and its P tag at max(P, the P tag last
- * served), and L never lets work through faster than the limit, whatever
- * happened before.
+ * restarts its R tag at max(R, now) (or at the oldest R tag still due, if
+ * an over-committed server left every R tag behind now) and its P tag at
+ * max(P, the P tag last served), and L never lets work through faster than
+ * the limit, whatever happened before.
+ *
+ * A reservation the server cannot honour (reservations summing to more
+ * than it really serves) degrades in proportion: each backlogged tenant
+ * gets its reservation scaled by real capacity / sum of reservations.
  *
  * The scheduler is pure: no threads, no I/O, no clock reads. Time is the
  * host's `now` (nanoseconds of a monotonic clock, any origin); a `now` older

@@ -44,6 +44,7 @@ typedef struct sim {
     double entitled_factor;
     qos_sim_result *out;
     double *shares;
+    double *excess;
     char *why;
     size_t why_size;
 } sim;
@@ -221,7 +222,7 @@ static int close_window(sim *sm, double boundary_ns)
     qos_sim_result *out = sm->out;
     const int n = sm->cfg->tenants;
     int shares = 0;
-    double share_sum = 0;
+    double share_sum = 0, excess_sum = 0;
     for (int i = 0; i < n; i++) {
         sim_tenant *t = &sm->t[i];
         hr_qos_tenant_stats st = {.size = sizeof st};
@@ -255,6 +256,12 @@ static int close_window(sim *sm, double boundary_ns)
                 out->limit_overshoot_max_pct = over;
         }
         if (t->limit == 0 && !t->emptied) {
+            /* Measured twice: by the scheduler's phase counters, and
+             * independently of them, as what the server gave beyond the
+             * reservation. */
+            sm->excess[shares] =
+                (t->served - t->reservation * sm->entitled_factor) / t->weight;
+            excess_sum += sm->excess[shares];
             sm->shares[shares] =
                 (double)(st.weight_cost - t->weight_cost_start) / t->weight;
             share_sum += sm->shares[shares++];
@@ -267,11 +274,15 @@ static int close_window(sim *sm, double boundary_ns)
         t->weight_cost_start = st.weight_cost;
     }
     const double mean = shares ? share_sum / shares : 0;
-    if (shares >= 2 && mean > 0) {
+    const double excess_mean = shares ? excess_sum / shares : 0;
+    if (shares >= 2 && mean > 0 && excess_mean > 0) {
         for (int k = 0; k < shares; k++) {
-            const double err = fabs(sm->shares[k] / mean - 1) * 100;
+            double err = fabs(sm->shares[k] / mean - 1) * 100;
             if (err > out->share_error_max_pct)
                 out->share_error_max_pct = err;
+            err = fabs(sm->excess[k] / excess_mean - 1) * 100;
+            if (err > out->excess_error_max_pct)
+                out->excess_error_max_pct = err;
         }
         out->share_samples += shares;
     }
@@ -367,7 +378,8 @@ int qos_sim_run(hr_env *env, const qos_sim_config *cfg, qos_sim_result *out,
     sm.t = calloc(n, sizeof *sm.t);
     sm.heap = calloc(n, sizeof *sm.heap);
     sm.shares = calloc(n, sizeof *sm.shares);
-    int rc = sm.t && sm.heap && sm.shares ? HR_OK : HR_ENOMEM;
+    sm.excess = calloc(n, sizeof *sm.excess);
+    int rc = sm.t && sm.heap && sm.shares && sm.excess ? HR_OK : HR_ENOMEM;
     if (rc == HR_OK)
         rc = hr_scheduler_new(env, &sm.sched);
     if (rc == HR_OK)
@@ -392,6 +404,7 @@ int qos_sim_run(hr_env *env, const qos_sim_config *cfg, qos_sim_result *out,
     free(sm.t);
     free(sm.heap);
     free(sm.shares);
+    free(sm.excess);
     hr_scheduler_free(sm.sched);
     return rc;
 }

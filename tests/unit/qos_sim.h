@@ -38,7 +38,9 @@
  *   limit        served / limit - 1 for every tenant with a limit;
  *   share        for tenants without a limit that had work throughout the
  *                window, the cost served in the weight phase divided by the
- *                weight, compared with the mean of those tenants.
+ *                weight, compared with the mean of those tenants; and the
+ *                same with what the server gave beyond the reservation in
+ *                place of the scheduler's weight-phase counter ("excess").
  */
 #ifndef HR_TEST_QOS_SIM_H
 #define HR_TEST_QOS_SIM_H
@@ -62,9 +64,11 @@ typedef struct qos_sim_result {
     double reservation_met_pct;     /* 100 * (1 - missed / windows) */
     double worst_reservation_pct;   /* lowest served / min(entitled, demand) */
     double limit_overshoot_max_pct; /* max of 100*(served/limit - 1), >= 0 */
-    double share_error_max_pct; /* max |share / mean - 1| in %, per window */
-    long share_samples;         /* tenant-windows in the share figure */
-    double greedy_served_per_s; /* what the greedy tenant got */
+    double share_error_max_pct;  /* max |share / mean - 1| in %, per window */
+    double excess_error_max_pct; /* the same, share measured as served -
+                                    reservation (not by the scheduler) */
+    long share_samples;          /* tenant-windows in the share figure */
+    double greedy_served_per_s;  /* what the greedy tenant got */
     double greedy_offered_per_s;
     double served_per_s; /* everything served, per second */
 } qos_sim_result;
