@@ -2,12 +2,24 @@
  * bench_pgoutput.c - rows/s of the pgoutput decoder on one core, alone and
  * with hr_pgtxn_to_batch turning every transaction into typed batches.
  *
- * Usage: bench-pgoutput [--quick] [--capture FILE]...
+ * Usage: bench-pgoutput [--quick] [--no-live | --live-only] [--capture FILE]...
  *
  *   --quick         shorter streams and timings (a smoke run, noisy)
  *   --capture FILE  also decode a stream recorded from a real server by
  *                   tests/integration/capture_pgoutput (dump format: each
  *                   CopyData payload as a 4-byte big-endian length + bytes)
+ *   --no-live       skip the live figures; --live-only: only those
+ *
+ * The live figures need a source PostgreSQL 15 on this machine (its CPU is
+ * read from /proc): HR_TEST_PG_SOURCE is its conninfo. ./scripts/bench
+ * starts a throwaway one through tests/support/with-servers with the
+ * options of these lines (autovacuum off: it would land in a CPU figure):
+ *
+ * bench-servers: --pg source --pg-conf autovacuum=off
+ * bench-servers: --pg-conf max_replication_slots=128
+ * bench-servers: --pg-conf max_wal_senders=32
+ *
+ * Without HR_TEST_PG_SOURCE they are skipped (a note on stderr).
  *
  * Prints one `name value unit` line per figure on stdout:
  *
@@ -20,6 +32,17 @@
  *   ....mb_s                              MB/s (10^6) of CopyData payload
  *   ....capture.rows_s                    for --capture (label: the file's
  *                                         base name)
+ *   pgoutput.live.rows_s                  a dedicated hr_stream draining a
+ *                                         backlog of 1M rows (--quick: 100k)
+ *                                         from the live server, confirming
+ *                                         every transaction (+ .client_cpu_s,
+ *                                         .src_cpu_s: the server's CPU)
+ *   pgoutput.tenants100.shared_src_cpu_s  the source's CPU seconds to send
+ *   pgoutput.tenants100.dedicated_src_cpu_s  100 tenants x 1000 rows (--quick:
+ *                                         100) through one shared slot, and
+ *                                         through 100 dedicated slots (+ the
+ *                                         ratio and wall times); method in
+ *                                         pgscale.c
  *
  * The stream is made here, byte for byte as PostgreSQL 15's walsender sends
  * it (each pgoutput message in its own XLogData CopyData payload: Relation
@@ -50,6 +73,7 @@
 #include <heliosrepl/heliosrepl.h>
 #include <heliosrepl/pgoutput.h>
 
+#include "pglive.h"
 #include "pgtext.h"
 #include "support.h"
 
@@ -422,6 +446,23 @@ static void measure(const char *label, const stream *s, int with_batch,
     hr_env_free(env);
 }
 
+static void run_live(int quick)
+{
+    const char *ci = getenv("HR_TEST_PG_SOURCE");
+    if (!ci || !*ci) {
+        fprintf(stderr, "bench-pgoutput: HR_TEST_PG_SOURCE is not set: live "
+                        "figures skipped (./scripts/bench pgoutput starts a "
+                        "server for them)\n");
+        return;
+    }
+    fflush(stdout);
+    hr_env *env;
+    bench_check(hr_env_new(&env, NULL), "hr_env_new");
+    pglive_rows(env, ci, quick ? 100000 : 1000000);
+    pglive_tenants(env, ci, 100, quick ? 100 : 1000);
+    hr_env_free(env);
+}
+
 static void free_stream(stream *s)
 {
     free(s->bytes.data);
@@ -431,25 +472,29 @@ static void free_stream(stream *s)
 int main(int argc, char **argv)
 {
     bench_set_progname("bench-pgoutput");
-    int quick = 0;
+    int quick = 0, decode = 1, live = 1;
     const char *captures[16];
     int ncaptures = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
+        } else if (strcmp(argv[i], "--no-live") == 0) {
+            live = 0;
+        } else if (strcmp(argv[i], "--live-only") == 0) {
+            decode = 0;
         } else if (strcmp(argv[i], "--capture") == 0 && i + 1 < argc &&
                    ncaptures < 16) {
             captures[ncaptures++] = argv[++i];
         } else {
-            fprintf(stderr,
-                    "usage: bench-pgoutput [--quick] [--capture FILE]...\n");
+            fprintf(stderr, "usage: bench-pgoutput [--quick] [--no-live | "
+                            "--live-only] [--capture FILE]...\n");
             return 2;
         }
     }
     const size_t rows = quick ? 20000 : 200000;
     const double min_s = quick ? 0.2 : 1.0;
     static const size_t txn_sizes[] = {1000, 10};
-    for (int binary = 0; binary <= 1; binary++) {
+    for (int binary = 0; binary <= 1 && decode; binary++) {
         for (int t = 0; t < 2; t++) {
             stream s;
             make_stream(&s, rows, txn_sizes[t], binary);
@@ -486,5 +531,7 @@ int main(int argc, char **argv)
         }
         free_stream(&s);
     }
+    if (live)
+        run_live(quick);
     return 0;
 }

@@ -10,10 +10,12 @@
 #include <heliosrepl/version.h>
 #include <heliosrepl/export.h>
 #include <heliosrepl/core.h>
+#include <heliosrepl/apply.h>
 #include <heliosrepl/batch.h>
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
 #include <heliosrepl/stream.h>
 #include <heliosrepl/qos.h>
+#include <heliosrepl/copy.h>
 
 #endif /* HELIOSREPL_H */

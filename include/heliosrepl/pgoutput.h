@@ -231,6 +231,11 @@ HR_API int hr_pgtxn_change_truncate(const hr_pgtxn *txn, size_t i,
                                     size_t *relations, int *options);
 HR_API uint32_t hr_pgtxn_change_truncate_oid(const hr_pgtxn *txn, size_t i,
                                              size_t k);
+/* The `k`th relation of a TRUNCATE change (its name, for a host that
+ * applies it: see HR_OP_TRUNCATE in apply.h), valid during on_txn; NULL for
+ * a bad index. */
+HR_API const hr_pgrelation *
+hr_pgtxn_change_truncate_relation(const hr_pgtxn *txn, size_t i, size_t k);
 
 /*
  * hr_pgtxn_change_message - prefix and content of a MESSAGE change (valid

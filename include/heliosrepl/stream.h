@@ -68,6 +68,10 @@ typedef enum hr_stream_mode {
  *                  reconnects once the back-off passes (hr_stream_timeout_ms)
  *   CLOSED         the stream never connects again: after hr_stream_drop,
  *                  or after HR_ENOTFOUND (its slot vanished)
+ *   HELD           hold_start: publication and slot exist
+ *                  (hr_stream_slot_lsn is where the slot starts); the
+ *                  stream waits for its tenant to move in from a shared
+ *                  stream (hr_stream_move_tenant) before it replicates
  */
 enum hr_stream_phase {
     HR_STREAM_PHASE_IDLE = 0,
@@ -76,7 +80,8 @@ enum hr_stream_phase {
     HR_STREAM_PHASE_SNAPSHOT_HELD = 3,
     HR_STREAM_PHASE_STREAMING = 4,
     HR_STREAM_PHASE_BACKOFF = 5,
-    HR_STREAM_PHASE_CLOSED = 6
+    HR_STREAM_PHASE_CLOSED = 6,
+    HR_STREAM_PHASE_HELD = 7
 };
 
 /*
@@ -149,6 +154,12 @@ HR_API void hr_stream_opts_free(hr_stream_opts *opts);
  *                       exported snapshot for an initial copy: step pauses
  *                       after creating the slot until the host calls
  *                       hr_stream_release_snapshot (default 0)
+ * hold_start            dedicated mode, for a tenant moving off a shared
+ *                       stream: step sets up publication and slot, then
+ *                       waits (phase HELD) without replicating until
+ *                       hr_stream_move_tenant moves the tenant in and sets
+ *                       its start. Excludes start_lsn and export_snapshot
+ *                       (hr_stream_new: HR_EINVAL). Default 0
  */
 HR_API int hr_stream_opts_set_conninfo(hr_stream_opts *opts,
                                        const char *conninfo);
@@ -170,6 +181,7 @@ HR_API int hr_stream_opts_set_status_interval_ms(hr_stream_opts *opts,
 HR_API int hr_stream_opts_set_heartbeat_interval_ms(hr_stream_opts *opts,
                                                     int64_t ms);
 HR_API int hr_stream_opts_set_export_snapshot(hr_stream_opts *opts, int hold);
+HR_API int hr_stream_opts_set_hold_start(hr_stream_opts *opts, int hold);
 HR_API const char *hr_stream_opts_errmsg(const hr_stream_opts *opts);
 
 /* ---- callbacks ---- */
@@ -403,6 +415,58 @@ HR_API int hr_stream_drop(hr_stream *stream);
 HR_API int hr_stream_to_batch(const hr_pgtxn *txn,
                               const hr_stream_change *changes, size_t n,
                               size_t first, hr_batch *out, size_t *next);
+
+/*
+ * hr_stream_slot_lsn - where the stream's slot starts: its
+ * confirmed_flush_lsn when this stream last set up (its consistent point
+ * if this stream created it). The slot holds every transaction that ends
+ * after this LSN, none that ends at or before it. 0 until setup has seen
+ * the slot (and for NULL).
+ */
+HR_API uint64_t hr_stream_slot_lsn(const hr_stream *stream);
+
+/*
+ * hr_stream_tenant_lag_bytes - how far `tenant_id` (NULL in dedicated
+ * mode) trails the source: bytes of WAL between its confirmed position
+ * (hr_stream_confirmed_lsn) and the furthest WAL end the server reported.
+ * In shared mode the slot - and so the WAL the source keeps - waits for
+ * the tenant that lags most: one that lags too far is a candidate for
+ * hr_stream_move_tenant. 0 before the stream streamed, for a tenant added
+ * before the stream started, or when the tenant is level. HR_EINVAL (NULL
+ * stream, NULL tenant in shared mode), HR_ENOTFOUND (unknown tenant).
+ * May be called from a callback.
+ */
+HR_API int64_t hr_stream_tenant_lag_bytes(const hr_stream *stream,
+                                          const char *tenant_id);
+
+/*
+ * hr_stream_move_tenant - move `tenant_id` from the shared stream `from`
+ * to the dedicated stream `to` (made for that tenant with hold_start, on
+ * the same source database) without loss or duplicate:
+ *
+ *   1. create `to` and step it (alongside `from`) until its phase is HELD:
+ *      its slot exists and starts at C = hr_stream_slot_lsn(to);
+ *   2. keep the tenant on `from` - delivering and confirming - and call
+ *      this function: it returns HR_EAGAIN until the tenant's confirmed
+ *      position on `from` (hr_stream_confirmed_lsn) reaches C, since the
+ *      new slot cannot send what ended before C;
+ *   3. then it removes the tenant from `from` and releases `to`, which
+ *      starts replicating from that confirmed position at its next step and
+ *      skips every transaction `from` already handed over (those handed
+ *      over but not yet confirmed are confirmed on `to`). The host's
+ *      checkpoint stays valid: a restart streams the tenant from `to` with
+ *      start_lsn = its checkpoint, which is at or after C.
+ *
+ * Returns HR_OK (moved), HR_EAGAIN (not yet: keep stepping both streams,
+ * confirming the tenant's transactions, and call again), HR_EINVAL (NULL
+ * or identical streams, `from` not shared, `to` not dedicated to this
+ * tenant), HR_ENOTFOUND (the tenant is not on `from`), HR_ESTATE (`to` was
+ * not made with hold_start, already took its tenant, or is closed - its
+ * slot vanished; called from a callback). The message is in
+ * hr_stream_errmsg(from). Neither stream may be in use by another thread.
+ */
+HR_API int hr_stream_move_tenant(hr_stream *from, const char *tenant_id,
+                                 hr_stream *to);
 
 /* hr_stream_errmsg - the last failure's message; "" if none. */
 HR_API const char *hr_stream_errmsg(const hr_stream *stream);

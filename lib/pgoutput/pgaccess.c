@@ -193,6 +193,15 @@ HR_API uint32_t hr_pgtxn_change_truncate_oid(const hr_pgtxn *t, size_t i,
     return t->trels[c->u.trunc.first + k]->oid;
 }
 
+HR_API const hr_pgrelation *
+hr_pgtxn_change_truncate_relation(const hr_pgtxn *t, size_t i, size_t k)
+{
+    const hr__pgchange *c = change_at(t, i);
+    if (!c || c->kind != HR_PGCHANGE_TRUNCATE || k >= c->u.trunc.count)
+        return NULL;
+    return t->trels[c->u.trunc.first + k];
+}
+
 HR_API int hr_pgtxn_change_message(const hr_pgtxn *t, size_t i,
                                    const char **prefix, const uint8_t **content,
                                    size_t *content_len)

@@ -47,6 +47,7 @@ HR_API int hr_stream_new(hr_env *env, const hr_stream_opts *opts,
     s->cb = *callbacks;
     s->backoff_ns = HR__BACKOFF_FIRST_NS;
     s->state = HR__ST_IDLE;
+    s->held = cfg->hold_start;
     hr_pgdecoder_callbacks dcb = hr__demux_callbacks(s);
     rc = hr_pgdecoder_new(env, &dcb, &s->dec);
     if (rc == HR_OK && cfg->mode == HR_STREAM_DEDICATED) {
@@ -197,6 +198,10 @@ HR_API int64_t hr_stream_timeout_ms(const hr_stream *s, uint64_t now_ns)
         if (s->snap == HR__SNAP_RELEASED)
             d = HR__DEADLINE_NOW;
         break;
+    case HR__ST_HELD:
+        if (!s->held) /* the tenant moved in: start at once */
+            d = HR__DEADLINE_NOW;
+        break;
     default:
         break;
     }
@@ -224,6 +229,8 @@ HR_API int hr_stream_phase(const hr_stream *s)
         if (s->snap == HR__SNAP_HELD)
             return HR_STREAM_PHASE_SNAPSHOT_HELD;
         return HR_STREAM_PHASE_SETUP; /* released: starting */
+    case HR__ST_HELD:
+        return s->held ? HR_STREAM_PHASE_HELD : HR_STREAM_PHASE_SETUP;
     case HR__ST_STREAMING:
         return HR_STREAM_PHASE_STREAMING;
     case HR__ST_CLOSED:

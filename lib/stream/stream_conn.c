@@ -2,7 +2,7 @@
  * stream_conn.c - the replication connection's state machine.
  *
  *   IDLE --(reconnect_at passed)--> CONNECTING --(PQconnectPoll OK)-->
- *   PROBE -> TABLES -> [PUBLICATION] -> [SLOT -> [SNAPSHOT]] -> START
+ *   PROBE -> TABLES -> [PUBLICATION] -> [SLOT -> [SNAPSHOT]] -> [HELD] -> START
  *   -> STREAMING
  *
  * Any failure on the way, or a lost connection while streaming, goes
@@ -209,12 +209,15 @@ int hr__stream_advance(hr_stream *s, int *progressed)
         return hr__setup_result(s, res);
     }
     case HR__ST_SNAPSHOT:
-        if (s->snap == HR__SNAP_RELEASED) {
+    case HR__ST_HELD:
+        if ((s->state == HR__ST_SNAPSHOT && s->snap == HR__SNAP_RELEASED) ||
+            (s->state == HR__ST_HELD && !s->held)) {
             *progressed = 1;
             return hr__setup_start(s);
         }
-        /* Idle while the host copies; notice if the connection dies
-         * (hr__stream_lost reports the snapshot as lost: HR_ESTATE). */
+        /* Idle while the host copies or the tenant catches up; notice if
+         * the connection dies (hr__stream_lost reports a held snapshot as
+         * lost: HR_ESTATE; a held start just reconnects and holds again). */
         if (!PQconsumeInput(s->repl.conn) ||
             PQstatus(s->repl.conn) == CONNECTION_BAD) {
             *progressed = 1;

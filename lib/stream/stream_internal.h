@@ -26,6 +26,8 @@
  *   stream.c           the public handle: new / free / fds / phase /
  *                      confirm / ...
  *   stream_run.c       hr_stream_run (poll loop) and hr_stream_drop (blocking)
+ *   stream_move.c      a tenant's move from a shared stream to a dedicated
+ *                      one (hr_stream_move_tenant), lag, the slot's start
  *
  * Positions. Each tenant has `confirmed` (what the host said it applied, or
  * what the stream advanced for it while it had nothing pending) and
@@ -112,6 +114,7 @@ struct hr_stream_opts {
     int64_t status_interval_ms;
     int64_t heartbeat_interval_ms;
     int export_snapshot;
+    int hold_start;
     hr__error error;
 };
 
@@ -277,6 +280,7 @@ typedef enum hr__st {
     HR__ST_PUBLICATION, /* CREATE / ALTER PUBLICATION in flight */
     HR__ST_SLOT,        /* CREATE_REPLICATION_SLOT in flight */
     HR__ST_SNAPSHOT,    /* slot created, its snapshot held for the host */
+    HR__ST_HELD,        /* hold_start: set up, waits for a tenant's move */
     HR__ST_START,       /* START_REPLICATION in flight */
     HR__ST_STREAMING,
     HR__ST_CLOSED /* for good: hr_stream_drop, or the slot vanished */
@@ -341,6 +345,9 @@ struct hr_stream {
     size_t ntables;
     uint64_t slot_floor; /* the slot's confirmed_flush_lsn at connect */
     uint64_t start_lsn_used;
+
+    /* hold_start: 1 until hr_stream_move_tenant moved the tenant here */
+    int held;
 
     /* snapshot */
     hr__snap snap;

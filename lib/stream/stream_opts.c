@@ -382,6 +382,13 @@ HR_API int hr_stream_opts_set_export_snapshot(hr_stream_opts *o, int hold)
     return set_flag(o, &o->export_snapshot, hold, "export_snapshot");
 }
 
+HR_API int hr_stream_opts_set_hold_start(hr_stream_opts *o, int hold)
+{
+    if (!o)
+        return HR_EINVAL;
+    return set_flag(o, &o->hold_start, hold, "hold_start");
+}
+
 HR_API const char *hr_stream_opts_errmsg(const hr_stream_opts *o)
 {
     return o ? o->error.message : "no options (NULL)";
@@ -411,6 +418,14 @@ int hr__stream_opts_resolve(const hr_stream_opts *src, hr_stream_opts **out,
         return hr__fail(err, HR_EINVAL,
                         "shared mode takes its tenants from "
                         "hr_stream_add_tenant, not set_tenant");
+    /* A held stream takes its tenant's start from the move, and the move
+     * needs no snapshot: the tenant's rows are on the target already. */
+    if (src->hold_start && (src->mode != HR_STREAM_DEDICATED ||
+                            src->start_lsn || src->export_snapshot))
+        return hr__fail(err, HR_EINVAL,
+                        "hold_start is for the dedicated stream a tenant "
+                        "moves to: dedicated mode, without start_lsn (the "
+                        "move sets it) or export_snapshot");
 
     hr_stream_opts *o = NULL;
     int rc = hr_stream_opts_new(src->env, &o);
@@ -424,6 +439,7 @@ int hr__stream_opts_resolve(const hr_stream_opts *src, hr_stream_opts **out,
     o->status_interval_ms = src->status_interval_ms;
     o->heartbeat_interval_ms = src->heartbeat_interval_ms;
     o->export_snapshot = src->export_snapshot;
+    o->hold_start = src->hold_start;
 
     char name[HR__PG_NAME_MAX + 1];
     if (src->mode == HR_STREAM_DEDICATED)

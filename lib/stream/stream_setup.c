@@ -15,6 +15,8 @@
  *                [NO]EXPORT_SNAPSHOT, when the slot is missing
  *   (SNAPSHOT)   the exported snapshot is held: the connection stays idle
  *                until hr_stream_release_snapshot
+ *   (HELD)       hold_start: publication and slot exist; the connection
+ *                stays idle until hr_stream_move_tenant moves the tenant in
  *   START        START_REPLICATION from the confirmed position
  *
  * A concurrent creator (duplicate_object, 42710) sends setup back to the
@@ -321,6 +323,20 @@ static int slot_done(hr_stream *s, PGresult *res)
 
 int hr__setup_start(hr_stream *s)
 {
+    if (s->held) {
+        /* hold_start: the slot exists and slot_floor is its start; wait for
+         * hr_stream_move_tenant (the connection stays up, idle). */
+        if (s->state != HR__ST_HELD) {
+            char at[24];
+            hr__lsn_format(s->slot_floor, at);
+            hr__log(s->env, HR_LOG_INFO,
+                    "stream %s: slot ready at %s, holding until tenant %s "
+                    "moves in",
+                    s->cfg->slot, at, s->cfg->tenant);
+        }
+        s->state = HR__ST_HELD;
+        return HR_OK;
+    }
     hr__tenants *ts = &s->tenants;
     if (s->cfg->mode == HR_STREAM_DEDICATED) {
         /* The slot is the tenant's: what it confirmed, the tenant did. */

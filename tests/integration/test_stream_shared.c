@@ -8,9 +8,8 @@
  *   - tenants are added and removed while the stream runs;
  *   - rows moving between tenants reach the old tenant as deletes and the
  *     new one as inserts, with hr_stream_to_batch, under REPLICA IDENTITY
- *     DEFAULT and FULL (unchanged TOAST values filled from the old row);
- *   - figures: rows/s streamed for a 100k-row backlog, in dedicated and
- *     shared mode, against the server's own decoding of the same WAL.
+ *     DEFAULT and FULL (unchanged TOAST values filled from the old row).
+ * Throughput figures live in benchmarks/bench_pgoutput.c, not here.
  */
 #include <check.h>
 #include <stdio.h>
@@ -341,149 +340,6 @@ START_TEST(rows_move_between_tenants)
 }
 END_TEST
 
-/* ---- figures ---- */
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-/* pg_recvlogical, if it is there: the PostgreSQL client of the same
- * protocol, writing the raw stream to /dev/null. Seconds, or -1. */
-static double recvlogical(const char *conninfo, const char *slot,
-                          const char *pub, const char *endpos)
-{
-    const char *dir = getenv("HR_PG_BINDIR");
-    char bin[512];
-    snprintf(bin, sizeof bin, "%s/pg_recvlogical",
-             dir && *dir ? dir : "/usr/lib/postgresql/15/bin");
-    if (access(bin, X_OK) != 0)
-        return -1;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "'%s' -d '%s' --slot %s --start -o proto_version=1 -o "
-             "publication_names=%s -E %s -f /dev/null",
-             bin, conninfo, slot, pub, endpos);
-    uint64_t t0 = mono_ns();
-    int rc = system(cmd);
-    ck_assert_msg(rc == 0, "%s failed (%d)", cmd, rc);
-    return (double)(mono_ns() - t0) / 1e9;
-}
-
-typedef struct figure {
-    double rows_s, client_cpu_s, peek_rows_s, recv_rows_s;
-} figure;
-
-static figure stream_backlog(hr_stream_mode mode, int rows_per_txn)
-{
-    char ci[512];
-    char db[32];
-    snprintf(db, sizeof db, "st_fig_%d_%d", (int)mode, rows_per_txn);
-    fresh_db(db, ci, sizeof ci);
-    PGconn *conn = db_connect(ci);
-    make_tables(conn);
-    const int rows = 100000;
-    const char *pub = mode == HR_STREAM_SHARED ? "hr_shared" : "hr_acme";
-    figure f = {0, 0, 0, -1};
-
-    collector c = {0};
-    c.confirm_each = 1;
-    hr_stream_opts *o = base_opts(env, ci);
-    if (mode == HR_STREAM_SHARED) {
-        ck_assert_int_eq(hr_stream_opts_set_mode(o, HR_STREAM_SHARED), HR_OK);
-    } else {
-        ck_assert_int_eq(hr_stream_opts_set_tenant(o, "acme"), HR_OK);
-    }
-    hr_stream *s = make_stream(env, o, &c);
-    hr_stream_opts_free(o);
-    if (mode == HR_STREAM_SHARED)
-        ck_assert_int_eq(hr_stream_add_tenant(s, "acme", 0), HR_OK);
-    wait_streaming(s, 30);
-    /* Twin slots at the same point: the server decoding alone, and
-     * PostgreSQL's own client. */
-    sql(conn, "SELECT pg_create_logical_replication_slot('twin', 'pgoutput');"
-              "SELECT pg_create_logical_replication_slot('twin2', "
-              "'pgoutput')");
-    hr_stream_free(s); /* nothing read while the backlog builds */
-
-    /* acme's rows; as many of globex's in between, which a dedicated
-     * slot's row filter drops on the server and shared mode skips. */
-    sql(conn,
-        "DO $$ BEGIN FOR b IN 0..%d LOOP "
-        "INSERT INTO orders SELECT 'acme', g, 'note ' || g FROM "
-        "generate_series(b * %d + 1, (b + 1) * %d) g; COMMIT; "
-        "INSERT INTO items SELECT 'globex', g, 'other ' || g FROM "
-        "generate_series(b * %d + 1, (b + 1) * %d) g; COMMIT; "
-        "END LOOP; END $$",
-        rows / rows_per_txn - 1, rows_per_txn, rows_per_txn, rows_per_txn,
-        rows_per_txn);
-    char endpos[64];
-    sql_value(conn, endpos, sizeof endpos, "SELECT pg_current_wal_lsn()");
-
-    o = base_opts(env, ci);
-    if (mode == HR_STREAM_SHARED) {
-        ck_assert_int_eq(hr_stream_opts_set_mode(o, HR_STREAM_SHARED), HR_OK);
-    } else {
-        ck_assert_int_eq(hr_stream_opts_set_tenant(o, "acme"), HR_OK);
-    }
-    double cpu0 = cpu_s();
-    uint64_t t0 = mono_ns();
-    s = make_stream(env, o, &c);
-    hr_stream_opts_free(o);
-    if (mode == HR_STREAM_SHARED)
-        ck_assert_int_eq(hr_stream_add_tenant(s, "acme", 0), HR_OK);
-    rows_goal g = {&c, (size_t)rows};
-    run_until(s, goal_reached, &g, 300);
-    f.rows_s = rows / ((double)(mono_ns() - t0) / 1e9);
-    f.client_cpu_s = cpu_s() - cpu0;
-    ck_assert_uint_eq(c.n, (size_t)rows);
-    for (int i = 0; i < rows; i++)
-        ck_assert_int_eq(c.rows[i].id, i + 1);
-
-    /* The server's decoding and pgoutput of the same WAL, read over SQL by
-     * a client that does nothing with it. */
-    t0 = mono_ns();
-    char v[64];
-    sql_value(conn, v, sizeof v,
-              "SELECT count(*) FROM pg_logical_slot_peek_binary_changes("
-              "'twin', NULL, NULL, 'proto_version', '1', "
-              "'publication_names', '%s')",
-              pub);
-    f.peek_rows_s = rows / ((double)(mono_ns() - t0) / 1e9);
-    double recv = recvlogical(ci, "twin2", pub, endpos);
-    if (recv > 0)
-        f.recv_rows_s = rows / recv;
-    sql(conn, "SELECT pg_drop_replication_slot('twin');"
-              "SELECT pg_drop_replication_slot('twin2')");
-    ck_assert_int_eq(hr_stream_drop(s), HR_OK);
-    hr_stream_free(s);
-    collector_free(&c);
-    PQfinish(conn);
-    return f;
-}
-
-START_TEST(backlog_figures)
-{
-    const int sizes[2] = {1000, 10};
-    for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 2; k++) {
-            hr_stream_mode mode = m ? HR_STREAM_SHARED : HR_STREAM_DEDICATED;
-            figure f = stream_backlog(mode, sizes[k]);
-            fprintf(stderr,
-                    "  FIGURE %s, 100k-row backlog in %d-row transactions "
-                    "(+ as many rows of another tenant): %.0f rows/s "
-                    "streamed (client CPU %.2f s); pg_recvlogical to "
-                    "/dev/null: %.0f rows/s; server decode over SQL "
-                    "(peek): %.0f rows/s\n",
-                    m ? "shared" : "dedicated", sizes[k], f.rows_s,
-                    f.client_cpu_s, f.recv_rows_s, f.peek_rows_s);
-        }
-}
-END_TEST
-
 static Suite *shared_suite(void)
 {
     Suite *s = suite_create("integration.stream_shared");
@@ -492,7 +348,6 @@ static Suite *shared_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, five_tenants_each_get_their_rows);
     tcase_add_test(tc, rows_move_between_tenants);
-    tcase_add_test(tc, backlog_figures);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -207,6 +207,7 @@ type Batch struct {
 	env     *Env
 	cols    []colInfo // cache of the schema; nil after it changes
 	partial bool      // an AppendRow failed part-way
+	moved   bool      // an Applier took the C batch over (Applier.AddBatch)
 
 	// C memory the values of a row are copied to before they are passed to
 	// the library: no Go pointer is handed to C.
@@ -319,14 +320,22 @@ func (b *Batch) Close() {
 	b.env.disown()
 }
 
-// Closed reports whether Close was called.
+// Closed reports whether Close was called, or an Applier took the batch.
 func (b *Batch) Closed() bool { return b.ptr == nil }
+
+// Moved reports whether Applier.AddBatch took the batch over: the Batch is
+// then closed (ECLOSED from its methods that return errors, a panic from
+// the others) and Close does nothing; the applier frees the C batch.
+func (b *Batch) Moved() bool { return b.moved }
 
 // Env returns the Env the batch was created from.
 func (b *Batch) Env() *Env { return b.env }
 
 func (b *Batch) live() *C.hr_batch {
 	if b.ptr == nil {
+		if b.moved {
+			panic("heliosrepl: Batch used after Applier.AddBatch took it")
+		}
 		panic("heliosrepl: Batch used after Close")
 	}
 	return b.ptr

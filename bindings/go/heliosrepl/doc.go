@@ -16,9 +16,11 @@
 // Env.Close may come before theirs. A PgDecoder (NewPgDecoder) decodes
 // PostgreSQL's logical replication stream (pgoutput) and calls back with
 // PgTxn snapshots of committed transactions, whose row changes convert to
-// typed batches (PgTxn.Batches, inside the callback). A Scheduler
-// (NewScheduler) decides which tenant's work runs next (reservation,
-// weight, limit; sans-I/O, time passed in). Every handle has
+// typed batches (PgTxn.Batches, inside the callback). An Applier
+// (NewApplier) applies tenants' transactions exactly once to a target
+// PostgreSQL; Applier.AddBatch takes a Batch over (Batch.Moved). A
+// Scheduler (NewScheduler) decides which tenant's work runs next
+// (reservation, weight, limit; sans-I/O, time passed in). Every handle has
 // Close; finalizers release forgotten ones, but close them explicitly.
 //
 // Memory: byte values are copied into C memory before they are passed to

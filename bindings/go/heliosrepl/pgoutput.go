@@ -115,11 +115,13 @@ type PgValue struct {
 	Data []byte
 }
 
-// PgTruncate is a TRUNCATE change: the OIDs of its relations, and its
-// options.
+// PgTruncate is a TRUNCATE change: the OIDs of its relations, its options,
+// and Tables, the snapshot of each relation (its name, to apply the
+// truncate; nil for one the library could not name).
 type PgTruncate struct {
 	Relations []uint32
 	Options   PgTruncateOption
+	Tables    []*PgRelation
 }
 
 // PgMessage is a transactional logical decoding message.
@@ -271,9 +273,13 @@ func pgChange(c *C.hr_pgtxn, i C.size_t, rels relSnapshots) PgChange {
 		if rc := C.hr_pgtxn_change_truncate(c, i, &n, &options); rc != C.HR_OK {
 			panic(newError(rc, fmt.Sprintf("heliosrepl: hr_pgtxn_change_truncate of change %d", i)))
 		}
-		tr := &PgTruncate{Relations: make([]uint32, int(n)), Options: PgTruncateOption(options)}
+		tr := &PgTruncate{Relations: make([]uint32, int(n)), Options: PgTruncateOption(options),
+			Tables: make([]*PgRelation, int(n))}
 		for k := range tr.Relations {
 			tr.Relations[k] = uint32(C.hr_pgtxn_change_truncate_oid(c, i, C.size_t(k)))
+			if rel := C.hr_pgtxn_change_truncate_relation(c, i, C.size_t(k)); rel != nil {
+				tr.Tables[k] = rels.get(rel)
+			}
 		}
 		ch.Truncate = tr
 	case ch.Kind == PgChangeMessage:

@@ -348,11 +348,20 @@ func TestPgOriginTruncateMessages(t *testing.T) {
 	if !reflect.DeepEqual(c[1], PgChange{Kind: PgChangeMessage, Message: &PgMessage{"app.note", []byte("in txn")}}) {
 		t.Errorf("message change %+v", c[1])
 	}
+	// hr_pgtxn_change_truncate_relation names every relation: one snapshot
+	// per relation version of the transaction.
+	if tr := c[2].Truncate; tr == nil || len(tr.Tables) != 2 || tr.Tables[0] == nil || tr.Tables[1] != c[0].Relation ||
+		tr.Tables[0].OID != itemsOID || tr.Tables[0].Schema != "public" || tr.Tables[0].Name != "items" ||
+		len(tr.Tables[0].Columns) != len(itemsCols) || tr.Tables[1].Name != "tags" {
+		t.Fatalf("truncate tables %+v", c[2].Truncate)
+	}
+	items := c[2].Truncate.Tables[0]
 	if !reflect.DeepEqual(c[2], PgChange{Kind: PgChangeTruncate,
-		Truncate: &PgTruncate{[]uint32{itemsOID, tagsOID}, PgTruncateCascade | PgTruncateRestartIdentity}}) {
+		Truncate: &PgTruncate{[]uint32{itemsOID, tagsOID}, PgTruncateCascade | PgTruncateRestartIdentity,
+			[]*PgRelation{items, c[0].Relation}}}) {
 		t.Errorf("truncate change %+v", c[2])
 	}
-	if !reflect.DeepEqual(c[3].Truncate, &PgTruncate{[]uint32{itemsOID}, 0}) || c[3].Relation != nil {
+	if !reflect.DeepEqual(c[3].Truncate, &PgTruncate{[]uint32{itemsOID}, 0, []*PgRelation{items}}) || c[3].Relation != nil {
 		t.Errorf("truncate change %+v", c[3])
 	}
 	if e := f.rec.txns[1]; e.Xid != 701 || e.EndLSN != 0xD100 || len(e.Changes) != 0 {

@@ -35,12 +35,13 @@ const (
 	StreamPhaseStreaming    StreamPhase = C.HR_STREAM_PHASE_STREAMING
 	StreamPhaseBackoff      StreamPhase = C.HR_STREAM_PHASE_BACKOFF
 	StreamPhaseClosed       StreamPhase = C.HR_STREAM_PHASE_CLOSED
+	StreamPhaseHeld         StreamPhase = C.HR_STREAM_PHASE_HELD // hold_start: waits for its tenant to move in
 )
 
 var streamPhaseNames = map[StreamPhase]string{
 	StreamPhaseIdle: "IDLE", StreamPhaseConnecting: "CONNECTING", StreamPhaseSetup: "SETUP",
 	StreamPhaseSnapshotHeld: "SNAPSHOT_HELD", StreamPhaseStreaming: "STREAMING",
-	StreamPhaseBackoff: "BACKOFF", StreamPhaseClosed: "CLOSED",
+	StreamPhaseBackoff: "BACKOFF", StreamPhaseClosed: "CLOSED", StreamPhaseHeld: "HELD",
 }
 
 // String returns "IDLE", "CONNECTING", ... or the number of an unknown phase.

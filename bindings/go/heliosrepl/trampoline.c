@@ -107,3 +107,72 @@ int hrgo_stream_new(hr_env *env, const hr_stream_opts *opts, uintptr_t ctx,
     };
     return hr_stream_new(env, opts, &cb, out);
 }
+
+/* ---- applier callbacks (applycallbacks.go) ---- */
+
+static void applier_on_applied(void *ctx, const char *tenant_id, uint64_t lsn)
+{
+    hrgoApplierApplied((uintptr_t)ctx, (char *)tenant_id, lsn);
+}
+
+static void applier_on_error(void *ctx, const char *tenant_id, uint64_t lsn,
+                             int status, const char *message)
+{
+    hrgoApplierError((uintptr_t)ctx, (char *)tenant_id, lsn, status,
+                     (char *)message);
+}
+
+int hrgo_applier_new(hr_env *env, const hr_applier_opts *opts, uintptr_t ctx,
+                     unsigned which, hr_applier **out)
+{
+    const hr_applier_callbacks cb = {
+        HR_APPLIER_CALLBACKS_VERSION,
+        (void *)ctx,
+        (which & HRGO_APPLIER_ON_APPLIED) ? applier_on_applied : NULL,
+        (which & HRGO_APPLIER_ON_ERROR) ? applier_on_error : NULL,
+    };
+    return hr_applier_new(env, opts, &cb, out);
+}
+
+void hrgo_applier_through_trampolines(uintptr_t ctx, const char *tenant_id,
+                                      uint64_t lsn, int status,
+                                      const char *message)
+{
+    applier_on_applied((void *)ctx, tenant_id, lsn);
+    applier_on_error((void *)ctx, tenant_id, lsn, status, message);
+/* ---- copier callbacks (copycallbacks.go) ---- */
+
+static int copier_on_table_begin(void *ctx, const char *schema,
+                                 const char *table, uint64_t rows)
+{
+    return hrgoCopierTableBegin((uintptr_t)ctx, (char *)schema, (char *)table,
+                                rows);
+}
+
+static int copier_on_batch(void *ctx, const char *schema, const char *table,
+                           hr_batch *batch)
+{
+    return hrgoCopierBatch((uintptr_t)ctx, (char *)schema, (char *)table,
+                           batch);
+}
+
+static int copier_on_table_end(void *ctx, const char *schema,
+                               const char *table, uint64_t rows,
+                               uint64_t bytes)
+{
+    return hrgoCopierTableEnd((uintptr_t)ctx, (char *)schema, (char *)table,
+                              rows, bytes);
+}
+
+int hrgo_copier_new(hr_env *env, const hr_copier_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_copier **out)
+{
+    const hr_copier_callbacks cb = {
+        HR_COPIER_CALLBACKS_VERSION,
+        (void *)ctx,
+        (which & HRGO_COPIER_ON_TABLE_BEGIN) ? copier_on_table_begin : NULL,
+        copier_on_batch,
+        (which & HRGO_COPIER_ON_TABLE_END) ? copier_on_table_end : NULL,
+    };
+    return hr_copier_new(env, opts, &cb, out);
+}

@@ -52,4 +52,36 @@ enum {
 int hrgo_stream_new(hr_env *env, const hr_stream_opts *opts, uintptr_t ctx,
                     unsigned which, hr_stream **out);
 
+/* Which applier callbacks hrgo_applier_new installs (the others NULL). */
+enum {
+    HRGO_APPLIER_ON_APPLIED = 1,
+    HRGO_APPLIER_ON_ERROR = 2
+};
+
+/*
+ * hr_applier_new with the Go callbacks of handle `ctx` (see
+ * applycallbacks.go) selected by the HRGO_APPLIER_* bits of `which`.
+ */
+int hrgo_applier_new(hr_env *env, const hr_applier_opts *opts, uintptr_t ctx,
+                     unsigned which, hr_applier **out);
+
+/* Calls the applier trampolines directly, as the library would; the tests
+ * use it (only a target server makes the library call them). */
+void hrgo_applier_through_trampolines(uintptr_t ctx, const char *tenant_id,
+                                      uint64_t lsn, int status,
+                                      const char *message);
+/* Which copier callbacks hrgo_copier_new installs (on_batch always). */
+enum {
+    HRGO_COPIER_ON_TABLE_BEGIN = 1,
+    HRGO_COPIER_ON_TABLE_END = 2
+};
+
+/*
+ * hr_copier_new with the Go callbacks of handle `ctx` (see
+ * copycallbacks.go): on_batch, and those selected by the HRGO_COPIER_*
+ * bits of `which`.
+ */
+int hrgo_copier_new(hr_env *env, const hr_copier_opts *opts, uintptr_t ctx,
+                    unsigned which, hr_copier **out);
+
 #endif

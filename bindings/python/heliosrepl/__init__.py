@@ -15,13 +15,19 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`). A :class:`Scheduler` decides which tenant's
-work runs next (reservation / weight / limit, see :mod:`heliosrepl.qos`).
+(see :mod:`heliosrepl.stream`); a :class:`Copier` reads a tenant's
+existing rows for its initial copy (see :mod:`heliosrepl.copy`); an
+:class:`Applier` applies tenants' transactions exactly once to a target
+PostgreSQL (see :mod:`heliosrepl.apply`). A :class:`Scheduler` decides which
+tenant's work runs next (reservation / weight / limit, see
+:mod:`heliosrepl.qos`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
 # .core first: importing it runs the version check.
 from .core import require_version, version, version_string  # isort: skip
+from .apply import (OP_TRUNCATE, Applier, ApplierOpts, ApplierPhase,
+                    ApplierStats, ApplyOp, CopyState, truncate_batch)
 from .batch import UNCHANGED_TOAST, Batch, Column, Oid, ValueState
 from .codec import (KEY_SIZE, Codec, Compressor, FrameFlag, FrameInfo, Param,
                     frame_inspect, param_bounds)
@@ -31,6 +37,7 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .copy import Copier, CopierOpts
 from .qos import (Phase, Scheduler, SchedulerParam, Setting, TenantStats,
                   Tier, scheduler_param_bounds)
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
@@ -38,12 +45,20 @@ from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      stream_to_batch)
 
 __all__ = [
+    "Applier",
+    "ApplierOpts",
+    "ApplierPhase",
+    "ApplierStats",
+    "ApplyOp",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
     "Codec",
     "Column",
     "Compressor",
+    "CopyState",
+    "Copier",
+    "CopierOpts",
     "Env",
     "FrameFlag",
     "FrameInfo",
@@ -51,6 +66,7 @@ __all__ = [
     "IncompatibleLibraryError",
     "KEY_SIZE",
     "LogLevel",
+    "OP_TRUNCATE",
     "Oid",
     "Param",
     "Phase",
@@ -90,6 +106,7 @@ __all__ = [
     "stream_batches",
     "stream_to_batch",
     "strerror",
+    "truncate_batch",
     "version",
     "version_string",
 ]

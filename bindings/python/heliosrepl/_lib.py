@@ -9,7 +9,8 @@ The shared library is looked up, in order, at:
    SONAME ``libheliosrepl.so.1`` (the dynamic loader's search path).
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
-``pgoutput.h``, ``stream.h``, ``qos.h``) gets its ``argtypes`` and
+``pgoutput.h``, ``stream.h``, ``apply.h``,
+``copy.h``, ``qos.h``) gets its ``argtypes`` and
 ``restype`` here, so no call goes through ctypes' int-only defaults.
 Read-only byte buffers (``const void *``, ``const uint8_t *``) are declared
 ``c_char_p``: a ``bytes`` object is passed by address, embedded NUL bytes
@@ -42,6 +43,10 @@ hr_pgtxn_p = ctypes.c_void_p  # opaque const hr_pgtxn *
 hr_pgrelation_p = ctypes.c_void_p  # opaque const hr_pgrelation *
 hr_stream_p = ctypes.c_void_p  # opaque hr_stream *
 hr_stream_opts_p = ctypes.c_void_p  # opaque hr_stream_opts *
+hr_applier_p = ctypes.c_void_p  # opaque hr_applier *
+hr_applier_opts_p = ctypes.c_void_p  # opaque hr_applier_opts *
+hr_copier_p = ctypes.c_void_p  # opaque hr_copier *
+hr_copier_opts_p = ctypes.c_void_p  # opaque hr_copier_opts *
 hr_scheduler_p = ctypes.c_void_p  # opaque hr_scheduler *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
@@ -92,6 +97,39 @@ STREAM_TXN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
 #: int (*on_schema_change)(void *ctx, const hr_pgrelation *relation)
 STREAM_SCHEMA_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
                                     ctypes.c_void_p)
+
+
+HR_APPLIER_CALLBACKS_VERSION = 1
+HR_OP_TRUNCATE = 5
+
+# The callbacks of hr_applier_callbacks (apply.h); both return nothing.
+#: void (*on_applied)(void *ctx, const char *tenant_id, uint64_t lsn)
+APPLIER_APPLIED_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_uint64)
+#: void (*on_error)(void *ctx, const char *tenant_id, uint64_t lsn,
+#:                  int status, const char *message)
+APPLIER_ERROR_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_uint64, ctypes.c_int,
+                                    ctypes.c_void_p)
+HR_COPIER_CALLBACKS_VERSION = 1
+
+# The callbacks of hr_copier_callbacks (copy.h); names as void pointers,
+# decoded by the binding.
+#: int (*on_table_begin)(void *ctx, const char *schema, const char *table,
+#:                       uint64_t rows_expected)
+COPIER_BEGIN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_uint64)
+#: int (*on_batch)(void *ctx, const char *schema, const char *table,
+#:                 hr_batch *batch)
+COPIER_BATCH_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_void_p)
+#: int (*on_table_end)(void *ctx, const char *schema, const char *table,
+#:                     uint64_t rows, uint64_t bytes)
+COPIER_END_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_uint64, ctypes.c_uint64)
 
 
 class Allocator(ctypes.Structure):
@@ -150,6 +188,22 @@ class StreamCallbacks(ctypes.Structure):
     ]
 
 
+class ApplierCallbacks(ctypes.Structure):
+    """struct hr_applier_callbacks (apply.h); the library copies it."""
+class CopierCallbacks(ctypes.Structure):
+    """struct hr_copier_callbacks (copy.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
+        ("on_applied", APPLIER_APPLIED_FN),
+        ("on_error", APPLIER_ERROR_FN),
+        ("on_table_begin", COPIER_BEGIN_FN),
+        ("on_batch", COPIER_BATCH_FN),
+        ("on_table_end", COPIER_END_FN),
+    ]
+
+
 class FrameInfo(ctypes.Structure):
     """struct hr_frame_info (codec.h); `size` is set by the caller."""
 
@@ -185,7 +239,7 @@ _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h, qos.h.
+# pgoutput.h, stream.h, apply.h, copy.h, qos.h.
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -301,6 +355,8 @@ _PROTOTYPES = {
                                           _p(_c_int)]),
     "hr_pgtxn_change_truncate_oid": (ctypes.c_uint32, [hr_pgtxn_p, _c_size,
                                                        _c_size]),
+    "hr_pgtxn_change_truncate_relation": (hr_pgrelation_p,
+                                          [hr_pgtxn_p, _c_size, _c_size]),
     "hr_pgtxn_change_message": (_c_int, [hr_pgtxn_p, _c_size,
                                          _p(ctypes.c_char_p),
                                          _p(ctypes.c_void_p), _p(_c_size)]),
@@ -328,6 +384,7 @@ _PROTOTYPES = {
                                                           ctypes.c_int64]),
     "hr_stream_opts_set_export_snapshot": (_c_int, [hr_stream_opts_p,
                                                     _c_int]),
+    "hr_stream_opts_set_hold_start": (_c_int, [hr_stream_opts_p, _c_int]),
     "hr_stream_opts_errmsg": (ctypes.c_char_p, [hr_stream_opts_p]),
     "hr_stream_new": (_c_int, [hr_env_p, hr_stream_opts_p,
                                _p(StreamCallbacks), _p(hr_stream_p)]),
@@ -348,9 +405,90 @@ _PROTOTYPES = {
     "hr_stream_consistent_lsn": (ctypes.c_uint64, [hr_stream_p]),
     "hr_stream_release_snapshot": (_c_int, [hr_stream_p]),
     "hr_stream_drop": (_c_int, [hr_stream_p]),
+    "hr_stream_slot_lsn": (ctypes.c_uint64, [hr_stream_p]),
+    "hr_stream_tenant_lag_bytes": (ctypes.c_int64, [hr_stream_p, _c_bytes]),
+    "hr_stream_move_tenant": (_c_int, [hr_stream_p, _c_bytes, hr_stream_p]),
     "hr_stream_to_batch": (_c_int, [hr_pgtxn_p, _p(StreamChange), _c_size,
                                     _c_size, hr_batch_p, _p(_c_size)]),
     "hr_stream_errmsg": (ctypes.c_char_p, [hr_stream_p]),
+    # --- apply.h ---
+    "hr_applier_opts_new": (_c_int, [hr_env_p, _p(hr_applier_opts_p)]),
+    "hr_applier_opts_free": (None, [hr_applier_opts_p]),
+    "hr_applier_opts_set_conninfo": (_c_int, [hr_applier_opts_p, _c_bytes]),
+    "hr_applier_opts_set_source_id": (_c_int, [hr_applier_opts_p, _c_bytes]),
+    "hr_applier_opts_set_meta_schema": (_c_int, [hr_applier_opts_p,
+                                                 _c_bytes]),
+    "hr_applier_opts_set_tenant_column": (_c_int, [hr_applier_opts_p,
+                                                   _c_bytes]),
+    "hr_applier_opts_set_group_rows": (_c_int, [hr_applier_opts_p, _c_size]),
+    "hr_applier_opts_set_group_bytes": (_c_int, [hr_applier_opts_p,
+                                                 _c_size]),
+    "hr_applier_opts_set_group_delay_ms": (_c_int, [hr_applier_opts_p,
+                                                    ctypes.c_int64]),
+    "hr_applier_opts_set_copy_min_rows": (_c_int, [hr_applier_opts_p,
+                                                   _c_size]),
+    "hr_applier_opts_set_max_pending_bytes": (_c_int, [hr_applier_opts_p,
+                                                       _c_size]),
+    "hr_applier_opts_errmsg": (ctypes.c_char_p, [hr_applier_opts_p]),
+    "hr_applier_new": (_c_int, [hr_env_p, hr_applier_opts_p,
+                                _p(ApplierCallbacks), _p(hr_applier_p)]),
+    "hr_applier_free": (None, [hr_applier_p]),
+    "hr_applier_fd": (_c_int, [hr_applier_p]),
+    "hr_applier_interest": (_c_int, [hr_applier_p]),
+    "hr_applier_timeout_ms": (ctypes.c_int64, [hr_applier_p,
+                                               ctypes.c_uint64]),
+    "hr_applier_phase": (_c_int, [hr_applier_p]),
+    "hr_applier_step": (_c_int, [hr_applier_p, ctypes.c_uint64]),
+    "hr_applier_checkpoint": (_c_int, [hr_applier_p, _c_bytes,
+                                       _p(ctypes.c_uint64)]),
+    "hr_applier_copy_state": (_c_int, [hr_applier_p, _c_bytes, _p(_c_int),
+                                       _p(_c_size)]),
+    "hr_applier_copy_table_done": (_c_int, [hr_applier_p, _c_bytes,
+                                            _c_bytes, _c_bytes]),
+    "hr_applier_begin": (_c_int, [hr_applier_p, _c_bytes, ctypes.c_uint64]),
+    "hr_applier_add_batch": (_c_int, [hr_applier_p, hr_batch_p]),
+    "hr_applier_commit": (_c_int, [hr_applier_p]),
+    "hr_applier_rollback": (None, [hr_applier_p]),
+    "hr_applier_begin_copy": (_c_int, [hr_applier_p, _c_bytes, _c_bytes,
+                                       _c_bytes, ctypes.c_uint64]),
+    "hr_applier_finish_copy": (_c_int, [hr_applier_p, _c_bytes,
+                                        ctypes.c_uint64]),
+    "hr_applier_set_idempotent_until": (_c_int, [hr_applier_p, _c_bytes,
+                                                 ctypes.c_uint64]),
+    "hr_applier_resume": (_c_int, [hr_applier_p, _c_bytes]),
+    "hr_applier_pending_bytes": (_c_size, [hr_applier_p]),
+    "hr_applier_stats": (None, [hr_applier_p, _p(ctypes.c_uint64),
+                                _p(ctypes.c_uint64), _p(ctypes.c_uint64),
+                                _p(ctypes.c_uint64)]),
+    "hr_applier_errmsg": (ctypes.c_char_p, [hr_applier_p]),
+    # --- copy.h ---
+    "hr_copier_opts_new": (_c_int, [hr_env_p, _p(hr_copier_opts_p)]),
+    "hr_copier_opts_free": (None, [hr_copier_opts_p]),
+    "hr_copier_opts_set_conninfo": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_tenant": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_tenant_column": (_c_int, [hr_copier_opts_p,
+                                                  _c_bytes]),
+    "hr_copier_opts_add_table": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_add_schema": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_snapshot": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_add_skip_table": (_c_int, [hr_copier_opts_p, _c_bytes]),
+    "hr_copier_opts_set_rows_per_batch": (_c_int, [hr_copier_opts_p,
+                                                   _c_size]),
+    "hr_copier_opts_errmsg": (ctypes.c_char_p, [hr_copier_opts_p]),
+    "hr_copier_new": (_c_int, [hr_env_p, hr_copier_opts_p,
+                               _p(CopierCallbacks), _p(hr_copier_p)]),
+    "hr_copier_free": (None, [hr_copier_p]),
+    "hr_copier_fd": (_c_int, [hr_copier_p]),
+    "hr_copier_interest": (_c_int, [hr_copier_p]),
+    "hr_copier_timeout_ms": (ctypes.c_int64, [hr_copier_p, ctypes.c_uint64]),
+    "hr_copier_step": (_c_int, [hr_copier_p, ctypes.c_uint64]),
+    "hr_copier_run": (_c_int, [hr_copier_p, ctypes.c_int64]),
+    "hr_copier_done": (_c_int, [hr_copier_p]),
+    "hr_copier_progress": (_c_int, [hr_copier_p, _p(ctypes.c_uint64),
+                                    _p(ctypes.c_uint64), _p(ctypes.c_uint64),
+                                    _p(ctypes.c_double)]),
+    "hr_copier_snapshot_lsn": (ctypes.c_uint64, [hr_copier_p]),
+    "hr_copier_errmsg": (ctypes.c_char_p, [hr_copier_p]),
     # --- qos.h ---
     "hr_scheduler_new": (_c_int, [hr_env_p, _p(hr_scheduler_p)]),
     "hr_scheduler_free": (None, [hr_scheduler_p]),

@@ -370,6 +370,7 @@ class Batch:
         self._env = env  # keeps the env's callbacks alive
         self._info = None  # cached [_ColumnInfo]; None after schema changes
         self._partial = False  # an append_row failed part-way
+        self._moved = False  # an Applier took the C batch (see _detach)
         self._handle = env._adopt(self, _L.hr_batch_new, internal=internal)
 
     @classmethod
@@ -431,10 +432,25 @@ class Batch:
             _L.hr_batch_free(handle)
             self._env._disown(self)
 
+    def _detach(self):
+        """Hand the C batch over to its new owner (hr_applier_add_batch
+        took it): this object forgets the pointer, never frees it, and
+        raises ECLOSED on use from now on."""
+        handle, self._handle = self._handle, None
+        self._moved = True
+        self._info = None
+        self._env._disown(self)
+        return handle
+
     @property
     def closed(self):
-        """True after :meth:`close`."""
+        """True after :meth:`close`, or once an Applier took the batch."""
         return self._handle is None
+
+    @property
+    def moved(self):
+        """True once :meth:`Applier.add_batch` took the batch over."""
+        return self._moved
 
     @property
     def env(self):
@@ -458,7 +474,8 @@ class Batch:
 
     def __repr__(self):
         if self.closed:
-            return "<heliosrepl.Batch closed>"
+            return ("<heliosrepl.Batch moved>" if self._moved
+                    else "<heliosrepl.Batch closed>")
         schema, table = self.relation
         name = f"{schema}.{table}" if schema else table or "(no relation)"
         return (f"<heliosrepl.Batch {name}: {self.column_count} columns x "
@@ -469,7 +486,9 @@ class Batch:
     @property
     def _ptr(self):
         if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Batch is closed")
+            raise HeliosReplError(
+                Status.ECLOSED, "the Batch was handed over to an Applier"
+                if self._moved else "the Batch is closed")
         return self._handle
 
     def _check(self, status):

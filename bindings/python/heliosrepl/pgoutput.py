@@ -123,10 +123,13 @@ class PgValue(typing.NamedTuple):
 
 
 class PgTruncate(typing.NamedTuple):
-    """A TRUNCATE change: the OIDs of its relations, and its options."""
+    """A TRUNCATE change: the OIDs of its relations, its options, and
+    ``tables``, the :class:`PgRelation` snapshot of each relation (its name,
+    to apply the truncate; None for one the library could not name)."""
 
     relations: list
     options: PgTruncateOption
+    tables: typing.Optional[list] = None
 
 
 class PgMessage(typing.NamedTuple):
@@ -296,8 +299,13 @@ class _TxnReader:
                                       f"hr_pgtxn_change_truncate: change {i}")
             oids = [_L.hr_pgtxn_change_truncate_oid(ptr, i, k)
                     for k in range(count.value)]
+            tables = []
+            for k in range(count.value):
+                address = _L.hr_pgtxn_change_truncate_relation(ptr, i, k)
+                tables.append(None if address is None
+                              else self.relation(address))
             return PgChange(kind, truncate=PgTruncate(
-                oids, PgTruncateOption(options.value)))
+                oids, PgTruncateOption(options.value), tables))
         if kind == PgChangeKind.MESSAGE:
             prefix = ctypes.c_char_p()
             status = _L.hr_pgtxn_change_message(

@@ -67,6 +67,7 @@ class StreamPhase(enum.IntEnum):
     STREAMING = 4
     BACKOFF = 5
     CLOSED = 6
+    HELD = 7  # hold_start: set up, waits for its tenant to move in
 
 
 class StreamRole(enum.IntEnum):
@@ -214,13 +215,14 @@ class StreamOpts:
     ``tenant_column``, ``tables`` (an iterable, :meth:`add_table` each),
     ``schemas`` (likewise), ``slot``, ``publication``, ``start_lsn``,
     ``binary``, ``proto_version``, ``status_interval_ms``,
-    ``heartbeat_interval_ms``, ``export_snapshot``. Setters return self.
+    ``heartbeat_interval_ms``, ``export_snapshot``, ``hold_start``.
+    Setters return self.
     """
 
     _KEYWORDS = ("conninfo", "mode", "tenant", "tenant_column", "slot",
                  "publication", "start_lsn", "binary", "proto_version",
                  "status_interval_ms", "heartbeat_interval_ms",
-                 "export_snapshot")
+                 "export_snapshot", "hold_start")
 
     def __init__(self, env, **options):
         self._handle = None
@@ -350,6 +352,11 @@ class StreamOpts:
         """Hold the exported snapshot of a slot this stream creates."""
         return self._set(_L.hr_stream_opts_set_export_snapshot,
                          int(bool(hold)))
+
+    def set_hold_start(self, hold):
+        """Dedicated mode, for a tenant moving off a shared stream: set up,
+        then wait (phase HELD) for :meth:`Stream.move_tenant`."""
+        return self._set(_L.hr_stream_opts_set_hold_start, int(bool(hold)))
 
 
 # --- callbacks -----------------------------------------------------------------
@@ -644,6 +651,41 @@ class Stream:
         is held."""
         ptr = self._not_in_callback("release_snapshot")
         self._check(_L.hr_stream_release_snapshot(ptr))
+
+    @property
+    def slot_lsn(self):
+        """Where the slot starts (its confirmed position at the last setup;
+        its consistent point if this stream created it), 0 before setup saw
+        it: the slot holds every transaction ending after it."""
+        return _L.hr_stream_slot_lsn(self._ptr)
+
+    def tenant_lag_bytes(self, tenant=None):
+        """Bytes of WAL between `tenant`'s confirmed position (None in
+        dedicated mode) and the furthest WAL end the server reported.
+        EINVAL (None tenant in shared mode), ENOTFOUND (unknown tenant)."""
+        value = _L.hr_stream_tenant_lag_bytes(
+            self._ptr, _cstr(tenant, "tenant", optional=True))
+        if value < 0:
+            raise HeliosReplError(value, f"no lag for tenant {tenant!r}")
+        return value
+
+    def move_tenant(self, tenant, to):
+        """Move `tenant` from this shared stream to the dedicated Stream
+        `to` (made for it with ``hold_start``). Returns True once moved,
+        False while not yet possible (`to` not set up, or the tenant's
+        confirm has not reached ``to.slot_lsn``: keep stepping both streams
+        and confirming, then call again). Raises EINVAL, ENOTFOUND, ESTATE
+        (see hr_stream_move_tenant)."""
+        ptr = self._not_in_callback("move_tenant")
+        if not isinstance(to, Stream):
+            raise TypeError("to must be a Stream")
+        other = to._not_in_callback("move_tenant")
+        status = _L.hr_stream_move_tenant(ptr, _cstr(tenant, "tenant"),
+                                          other)
+        if status == Status.EAGAIN:
+            return False
+        self._check(status)
+        return True
 
     def drop(self):
         """Remove the slot and the publication from the source (blocking);

@@ -276,12 +276,21 @@ class PgDecodeTest(PgTestCase):
                          PgChange(PgChangeKind.MESSAGE,
                                   message=PgMessage("app.note", b"in txn")))
         trunc = first.changes[2].truncate
-        self.assertEqual(trunc, PgTruncate([ITEMS, TAGS], 3))
+        tags = first.changes[0].relation
+        self.assertEqual(trunc[:2], PgTruncate([ITEMS, TAGS], 3)[:2])
         self.assertEqual(trunc.options, PgTruncateOption.CASCADE
                          | PgTruncateOption.RESTART_IDENTITY)
+        # hr_pgtxn_change_truncate_relation names every relation; one
+        # snapshot per relation version of the transaction.
+        self.assertEqual([(t.oid, t.schema, t.name) for t in trunc.tables],
+                         [(ITEMS, "public", "items"), (TAGS, "app", "tags")])
+        self.assertIs(trunc.tables[1], tags)
+        self.assertEqual([c.name for c in trunc.tables[0].columns],
+                         [c[1] for c in ITEMS_COLS])
         self.assertIsNone(first.changes[2].relation)
         self.assertEqual(first.changes[3].truncate,
-                         PgTruncate([ITEMS], PgTruncateOption(0)))
+                         PgTruncate([ITEMS], PgTruncateOption(0),
+                                    [trunc.tables[0]]))
         self.assertFalse(first.changes[3].is_row)
         # A transaction without changes is delivered too (progress).
         self.assertEqual((empty.xid, empty.end_lsn, empty.changes),

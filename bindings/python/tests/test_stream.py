@@ -41,6 +41,7 @@ class StreamOptsTest(unittest.TestCase):
         o.set_status_interval_ms(5000)
         o.set_heartbeat_interval_ms(0)
         o.set_export_snapshot(True)
+        o.set_hold_start(False)
         self.assertEqual(o.errmsg, "")
 
     def test_keyword_constructor(self):
@@ -195,6 +196,45 @@ class StreamTest(unittest.TestCase):
             with self.assertRaises(HeliosReplError) as cm:
                 s.remove_tenant("unknown")
             self.assertEqual(cm.exception.code, Status.ENOTFOUND)
+
+    def test_move_tenant_before_setup(self):
+        opts = StreamOpts(self.env, conninfo=UNREACHABLE,
+                          mode=StreamMode.SHARED)
+        self.addCleanup(opts.close)
+        with Stream(self.env, opts, on_txn=ignore_txn) as shared, \
+                Stream(self.env, self.dedicated(hold_start=True),
+                       on_txn=ignore_txn) as held, \
+                Stream(self.env, self.dedicated(),
+                       on_txn=ignore_txn) as plain:
+            shared.add_tenant("t1", 0x500)
+            self.assertEqual(shared.tenant_lag_bytes("t1"), 0)
+            self.assertEqual(held.tenant_lag_bytes(), 0)
+            self.assertEqual(held.slot_lsn, 0)
+            # the held stream has not set up its slot: not yet
+            self.assertFalse(shared.move_tenant("t1", held))
+            self.assertIn("HELD", shared.errmsg)
+            for call, code in (
+                    (lambda: shared.tenant_lag_bytes("zz"), Status.ENOTFOUND),
+                    (lambda: shared.tenant_lag_bytes(), Status.EINVAL),
+                    (lambda: shared.move_tenant("zz", held), Status.EINVAL),
+                    (lambda: shared.move_tenant("t1", plain), Status.ESTATE),
+                    (lambda: held.move_tenant("t1", shared),
+                     Status.EINVAL)):
+                with self.assertRaises(HeliosReplError) as cm:
+                    call()
+                self.assertEqual(cm.exception.code, code)
+            with self.assertRaises(TypeError):
+                shared.move_tenant("t1", "held")
+            shared.remove_tenant("t1")
+            with self.assertRaises(HeliosReplError) as cm:
+                shared.move_tenant("t1", held)
+            self.assertEqual(cm.exception.code, Status.ENOTFOUND)
+        self.assertEqual(StreamPhase.HELD, 7)
+        with StreamOpts(self.env, conninfo=UNREACHABLE, mode=StreamMode.SHARED,
+                        hold_start=True) as bad:
+            with self.assertRaises(HeliosReplError) as cm:
+                Stream(self.env, bad, on_txn=ignore_txn)
+            self.assertEqual(cm.exception.code, Status.EINVAL)
 
     def test_close_twice(self):
         s = Stream(self.env, self.dedicated(), on_txn=ignore_txn)
