@@ -140,6 +140,8 @@ void hrgo_applier_through_trampolines(uintptr_t ctx, const char *tenant_id,
 {
     applier_on_applied((void *)ctx, tenant_id, lsn);
     applier_on_error((void *)ctx, tenant_id, lsn, status, message);
+}
+
 /* ---- copier callbacks (copycallbacks.go) ---- */
 
 static int copier_on_table_begin(void *ctx, const char *schema,

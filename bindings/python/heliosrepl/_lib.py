@@ -190,14 +190,21 @@ class StreamCallbacks(ctypes.Structure):
 
 class ApplierCallbacks(ctypes.Structure):
     """struct hr_applier_callbacks (apply.h); the library copies it."""
-class CopierCallbacks(ctypes.Structure):
-    """struct hr_copier_callbacks (copy.h); the library copies it."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
         ("ctx", ctypes.c_void_p),
         ("on_applied", APPLIER_APPLIED_FN),
         ("on_error", APPLIER_ERROR_FN),
+    ]
+
+
+class CopierCallbacks(ctypes.Structure):
+    """struct hr_copier_callbacks (copy.h); the library copies it."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("ctx", ctypes.c_void_p),
         ("on_table_begin", COPIER_BEGIN_FN),
         ("on_batch", COPIER_BATCH_FN),
         ("on_table_end", COPIER_END_FN),
