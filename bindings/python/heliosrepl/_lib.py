@@ -25,6 +25,8 @@ import ctypes.util
 import os
 from pathlib import Path
 
+from . import _lib_qos
+
 #: The library version this binding was written for (hr_check_version).
 BINDING_MAJOR = 1
 BINDING_MINOR = 0
@@ -47,7 +49,6 @@ hr_applier_p = ctypes.c_void_p  # opaque hr_applier *
 hr_applier_opts_p = ctypes.c_void_p  # opaque hr_applier_opts *
 hr_copier_p = ctypes.c_void_p  # opaque hr_copier *
 hr_copier_opts_p = ctypes.c_void_p  # opaque hr_copier_opts *
-hr_scheduler_p = ctypes.c_void_p  # opaque hr_scheduler *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -225,28 +226,13 @@ class FrameInfo(ctypes.Structure):
     ]
 
 
-class QosTenantStats(ctypes.Structure):
-    """struct hr_qos_tenant_stats (qos.h); `size` is set by the caller."""
-
-    _fields_ = [
-        ("size", ctypes.c_size_t),
-        ("tier", ctypes.c_int),
-        ("last_phase", ctypes.c_int),
-        ("backlog", ctypes.c_uint64),
-        ("items", ctypes.c_uint64),
-        ("reservation_cost", ctypes.c_int64),
-        ("weight_cost", ctypes.c_int64),
-        ("decisions", ctypes.c_uint64),
-    ]
-
-
 _c_int = ctypes.c_int
 _c_size = ctypes.c_size_t
 _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h, apply.h, copy.h, qos.h.
+# pgoutput.h, stream.h, apply.h, copy.h (qos.h: _lib_qos.py).
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -496,49 +482,12 @@ _PROTOTYPES = {
                                     _p(ctypes.c_double)]),
     "hr_copier_snapshot_lsn": (ctypes.c_uint64, [hr_copier_p]),
     "hr_copier_errmsg": (ctypes.c_char_p, [hr_copier_p]),
-    # --- qos.h ---
-    "hr_scheduler_new": (_c_int, [hr_env_p, _p(hr_scheduler_p)]),
-    "hr_scheduler_free": (None, [hr_scheduler_p]),
-    "hr_scheduler_set_param": (_c_int, [hr_scheduler_p, _c_int,
-                                        ctypes.c_int64]),
-    "hr_scheduler_get_param": (_c_int, [hr_scheduler_p, _c_int,
-                                        _p(ctypes.c_int64)]),
-    "hr_scheduler_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
-                                           _p(ctypes.c_int64)]),
-    "hr_scheduler_set_tier": (_c_int, [hr_scheduler_p, _c_int, _c_int,
-                                       ctypes.c_double]),
-    "hr_scheduler_get_tier": (_c_int, [hr_scheduler_p, _c_int, _c_int,
-                                       _p(ctypes.c_double)]),
-    "hr_scheduler_add": (_c_int, [hr_scheduler_p, ctypes.c_uint64, _c_int]),
-    "hr_scheduler_remove": (_c_int, [hr_scheduler_p, ctypes.c_uint64]),
-    "hr_scheduler_set_tenant_tier": (_c_int, [hr_scheduler_p,
-                                              ctypes.c_uint64, _c_int,
-                                              ctypes.c_uint64]),
-    "hr_scheduler_override": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                       _c_int, ctypes.c_double,
-                                       ctypes.c_uint64]),
-    "hr_scheduler_clear_override": (_c_int, [hr_scheduler_p,
-                                             ctypes.c_uint64, _c_int,
-                                             ctypes.c_uint64]),
-    "hr_scheduler_tenant_setting": (_c_int, [hr_scheduler_p,
-                                             ctypes.c_uint64, _c_int,
-                                             _p(ctypes.c_double),
-                                             _p(_c_int)]),
-    "hr_scheduler_set_backlog": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                          ctypes.c_uint64, ctypes.c_uint64]),
-    "hr_scheduler_enqueue": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                      ctypes.c_uint64, ctypes.c_uint64]),
-    "hr_scheduler_next": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                   _p(ctypes.c_uint64), _p(ctypes.c_uint64)]),
-    "hr_scheduler_charge": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                     ctypes.c_int64, ctypes.c_uint64,
-                                     ctypes.c_uint64]),
-    "hr_scheduler_tenant_count": (_c_size, [hr_scheduler_p]),
-    "hr_scheduler_backlogged_count": (_c_size, [hr_scheduler_p]),
-    "hr_scheduler_tenant_stats": (_c_int, [hr_scheduler_p, ctypes.c_uint64,
-                                           _p(QosTenantStats)]),
-    "hr_scheduler_errmsg": (ctypes.c_char_p, [hr_scheduler_p]),
 }
+
+
+# qos.h lives in its own file to keep this one short.
+_PROTOTYPES.update(_lib_qos.prototypes(hr_env_p))
+QosTenantStats = _lib_qos.QosTenantStats
 
 
 def _build_tree_candidates():

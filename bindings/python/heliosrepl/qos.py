@@ -226,7 +226,7 @@ class Scheduler:
                                           f"{setting}")
         return value.value
 
-    # -- tenants ---------------------------------------------------------------
+    # -- tenants -------------------------------------------------------------
 
     def add(self, tenant, tier=Tier.STANDARD):
         """Add a tenant following `tier`'s presets, with no backlog.
@@ -292,7 +292,7 @@ class Scheduler:
         """How many tenants have work waiting."""
         return _L.hr_scheduler_backlogged_count(self._ptr)
 
-    # -- decisions -------------------------------------------------------------
+    # -- decisions -----------------------------------------------------------
 
     def set_backlog(self, tenant, items, now):
         """Set how many work items `tenant` has waiting (0: idle)."""
