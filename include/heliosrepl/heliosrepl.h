@@ -14,5 +14,6 @@
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
 #include <heliosrepl/stream.h>
+#include <heliosrepl/predict.h>
 
 #endif /* HELIOSREPL_H */
