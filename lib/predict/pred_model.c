@@ -5,6 +5,13 @@
  * through XGBGetLastError (thread-local); they are copied into the
  * predictor's message and mapped to HR_EINTERNAL (or HR_ECORRUPT for a
  * model that does not load).
+ *
+ * nthread = 1 does not cover everything: loading a model runs an OpenMP
+ * parallel region before the booster has its parameters, which starts
+ * libgomp's pool (a thread per core, kept for the process's lifetime). So
+ * every XGBoost call runs with the calling thread's OpenMP default (the
+ * nthreads-var ICV, which belongs to that thread alone) set to 1 and then
+ * restored, and no pool thread is ever started.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +19,23 @@
 #include <xgboost/c_api.h>
 
 #include "predict_internal.h"
+
+/* The OpenMP runtime API (libgomp), declared here because clang's omp.h
+ * comes with a package the build does not need otherwise. */
+extern int omp_get_max_threads(void);
+extern void omp_set_num_threads(int n);
+
+static int omp_enter(void)
+{
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    return saved;
+}
+
+static void omp_leave(int saved)
+{
+    omp_set_num_threads(saved);
+}
 
 static int xgb_fail(hr_predictor *p, int code, const char *what)
 {
@@ -52,7 +76,7 @@ static int set_params(hr_predictor *p, BoosterHandle b)
     return HR_OK;
 }
 
-int hr__pmodel_train(hr_predictor *p, const float *x, const float *y,
+static int model_train(hr_predictor *p, const float *x, const float *y,
                      size_t n, void **booster_out)
 {
     *booster_out = NULL;
@@ -86,7 +110,7 @@ out:
     return rc;
 }
 
-int hr__pmodel_predict(hr_predictor *p, void *booster, const float *x,
+static int model_predict(hr_predictor *p, void *booster, const float *x,
                        size_t n, float *out)
 {
     static const char config[] =
@@ -131,7 +155,7 @@ int hr__pmodel_save(hr_predictor *p, void *booster, const uint8_t **bytes,
     return HR_OK;
 }
 
-int hr__pmodel_load(hr_predictor *p, const uint8_t *bytes, size_t len,
+static int model_load(hr_predictor *p, const uint8_t *bytes, size_t len,
                     void **booster_out)
 {
     *booster_out = NULL;
@@ -161,4 +185,31 @@ void hr__pmodel_free(void *booster)
 {
     if (booster)
         XGBoosterFree(booster);
+}
+
+int hr__pmodel_train(hr_predictor *p, const float *x, const float *y,
+                     size_t n, void **booster_out)
+{
+    int saved = omp_enter();
+    int rc = model_train(p, x, y, n, booster_out);
+    omp_leave(saved);
+    return rc;
+}
+
+int hr__pmodel_predict(hr_predictor *p, void *booster, const float *x,
+                       size_t n, float *out)
+{
+    int saved = omp_enter();
+    int rc = model_predict(p, booster, x, n, out);
+    omp_leave(saved);
+    return rc;
+}
+
+int hr__pmodel_load(hr_predictor *p, const uint8_t *bytes, size_t len,
+                    void **booster_out)
+{
+    int saved = omp_enter();
+    int rc = model_load(p, bytes, len, booster_out);
+    omp_leave(saved);
+    return rc;
 }
