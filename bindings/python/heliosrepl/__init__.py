@@ -15,7 +15,8 @@ a reference to it. A :class:`PgDecoder` decodes PostgreSQL's logical
 replication stream (pgoutput) into :class:`PgTxn` snapshots, whose row
 changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 :class:`Stream` runs a tenant change stream from a source PostgreSQL
-(see :mod:`heliosrepl.stream`).
+(see :mod:`heliosrepl.stream`). A :class:`Predictor` predicts which
+tenants / tables will be hot (see :mod:`heliosrepl.predict`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -30,11 +31,14 @@ from .errors import (HeliosReplError, IncompatibleLibraryError, Status,
 from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
+from .predict import (Access, Predictor, PredictorInfo, PredictorParam,
+                      Scorer, predictor_param_bounds)
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
 
 __all__ = [
+    "Access",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
@@ -63,6 +67,10 @@ __all__ = [
     "PgValue",
     "PgValueForm",
     "PollFlag",
+    "Predictor",
+    "PredictorInfo",
+    "PredictorParam",
+    "Scorer",
     "Status",
     "Stream",
     "StreamChange",
@@ -75,6 +83,7 @@ __all__ = [
     "frame_inspect",
     "is_fatal",
     "param_bounds",
+    "predictor_param_bounds",
     "require_version",
     "status_name",
     "stream_batches",
