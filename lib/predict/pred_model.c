@@ -1,17 +1,18 @@
 /*
- * pred_model.c - the learned model through XGBoost's C API: training,
- * prediction, serialization. Every matrix and booster gets nthread = 1, so
- * XGBoost's OpenMP loops run on the calling thread. XGBoost reports errors
- * through XGBGetLastError (thread-local); they are copied into the
- * predictor's message and mapped to HR_EINTERNAL (or HR_ECORRUPT for a
- * model that does not load).
+ * pred_model.c - training through XGBoost's C API. The booster lives only
+ * for one hr_predictor_train call: its trees are copied out (pred_trees.c)
+ * and checked against XGBoost's own predictions on the held-out examples.
+ * Every matrix and booster gets nthread = 1, so XGBoost's OpenMP loops run
+ * on the calling thread. XGBoost reports errors through XGBGetLastError
+ * (thread-local); they are copied into the predictor's message and mapped
+ * to HR_EINTERNAL.
  *
- * nthread = 1 does not cover everything: loading a model runs an OpenMP
- * parallel region before the booster has its parameters, which starts
- * libgomp's pool (a thread per core, kept for the process's lifetime). So
- * every XGBoost call runs with the calling thread's OpenMP default (the
- * nthreads-var ICV, which belongs to that thread alone) set to 1 and then
- * restored, and no pool thread is ever started.
+ * nthread = 1 does not cover everything: some XGBoost paths (loading a
+ * model, seen in testing) run an OpenMP parallel region with the default
+ * thread count, which starts libgomp's pool (a thread per core, kept for
+ * the process's lifetime). So training runs with the calling thread's
+ * OpenMP default (the nthreads-var ICV, which belongs to that thread alone)
+ * set to 1 and then restored, and no pool thread is started.
  */
 #include <math.h>
 #include <stdio.h>
@@ -77,19 +78,26 @@ static int set_params(hr_predictor *p, BoosterHandle b)
 }
 
 static int model_train(hr_predictor *p, const float *x, const float *y,
-                     size_t n, void **booster_out)
+                       size_t n_fit, size_t n_hold, float *pred_hold,
+                       hr__ptrees **out)
 {
-    *booster_out = NULL;
-    DMatrixHandle dm = NULL;
+    static const char predict_config[] =
+        "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+        "\"iteration_end\": 0, \"strict_shape\": false}";
+    DMatrixHandle fit = NULL, hold = NULL;
     BoosterHandle b = NULL;
-    int rc = make_matrix(p, x, n, &dm);
+    hr__ptrees *t = NULL;
+    size_t f = p->nfeat;
+    int rc = make_matrix(p, x, n_fit, &fit);
+    if (rc == HR_OK)
+        rc = make_matrix(p, x + n_fit * f, n_hold, &hold);
     if (rc != HR_OK)
-        return rc;
-    if (XGDMatrixSetFloatInfo(dm, "label", y, (bst_ulong)n) != 0) {
+        goto out;
+    if (XGDMatrixSetFloatInfo(fit, "label", y, (bst_ulong)n_fit) != 0) {
         rc = xgb_fail(p, HR_EINTERNAL, "labels");
         goto out;
     }
-    if (XGBoosterCreate(&dm, 1, &b) != 0) {
+    if (XGBoosterCreate(&fit, 1, &b) != 0) {
         rc = xgb_fail(p, HR_EINTERNAL, "booster");
         goto out;
     }
@@ -97,119 +105,62 @@ static int model_train(hr_predictor *p, const float *x, const float *y,
         goto out;
     int rounds = (int)p->xparams[HR_PREDICTOR_EXP_TREE_ROUNDS];
     for (int it = 0; it < rounds; it++)
-        if (XGBoosterUpdateOneIter(b, it, dm) != 0) {
+        if (XGBoosterUpdateOneIter(b, it, fit) != 0) {
             rc = xgb_fail(p, HR_EINTERNAL, "training");
             goto out;
         }
-    *booster_out = b;
-    b = NULL;
-out:
-    if (b)
-        XGBoosterFree(b);
-    XGDMatrixFree(dm);
-    return rc;
-}
-
-static int model_predict(hr_predictor *p, void *booster, const float *x,
-                       size_t n, float *out)
-{
-    static const char config[] =
-        "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
-        "\"iteration_end\": 0, \"strict_shape\": false}";
-    DMatrixHandle dm = NULL;
-    int rc = make_matrix(p, x, n, &dm);
-    if (rc != HR_OK)
-        return rc;
+    bst_ulong len = 0;
+    const char *json = NULL;
+    if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len,
+                                   &json) != 0) {
+        rc = xgb_fail(p, HR_EINTERNAL, "model JSON");
+        goto out;
+    }
+    if ((rc = hr__ptrees_from_json(p, json, (size_t)len, &t)) != HR_OK)
+        goto out;
+    /* The copied trees must predict what XGBoost predicts. */
     const bst_ulong *shape = NULL;
     bst_ulong dim = 0;
-    const float *result = NULL;
-    if (XGBoosterPredictFromDMatrix(booster, dm, config, &shape, &dim,
-                                    &result) != 0) {
+    const float *ref = NULL;
+    if (XGBoosterPredictFromDMatrix(b, hold, predict_config, &shape, &dim,
+                                    &ref) != 0) {
         rc = xgb_fail(p, HR_EINTERNAL, "prediction");
-    } else if (dim < 1 || shape[0] != n) {
+        goto out;
+    }
+    if (dim != 1 || shape[0] != n_hold) {
         rc = hr__fail(&p->error, HR_EINTERNAL,
                       "XGBoost prediction: unexpected shape");
-    } else {
-        bst_ulong per_row = 1;
-        for (bst_ulong d = 1; d < dim; d++)
-            per_row *= shape[d];
-        for (size_t i = 0; i < n; i++) {
-            float v = result[i * per_row];
-            out[i] = isfinite(v) ? (v < 0 ? 0 : v > 1 ? 1 : v) : 0;
+        goto out;
+    }
+    for (size_t i = 0; i < n_hold; i++) {
+        pred_hold[i] = hr__ptrees_predict(t, x + (n_fit + i) * f);
+        if (!(fabsf(pred_hold[i] - ref[i]) <= 1e-5f)) {
+            rc = hr__fail(&p->error, HR_EINTERNAL,
+                          "copied trees predict %g, XGBoost %g (example %zu)",
+                          (double)pred_hold[i], (double)ref[i], i);
+            goto out;
         }
     }
-    XGDMatrixFree(dm);
-    return rc;
-}
-
-int hr__pmodel_save(hr_predictor *p, void *booster, const uint8_t **bytes,
-                    size_t *len)
-{
-    bst_ulong n = 0;
-    const char *data = NULL;
-    if (XGBoosterSaveModelToBuffer(booster, "{\"format\": \"ubj\"}", &n,
-                                   &data) != 0)
-        return xgb_fail(p, HR_EINTERNAL, "save");
-    *bytes = (const uint8_t *)data;
-    *len = (size_t)n;
-    return HR_OK;
-}
-
-static int model_load(hr_predictor *p, const uint8_t *bytes, size_t len,
-                    void **booster_out)
-{
-    *booster_out = NULL;
-    BoosterHandle b = NULL;
-    if (XGBoosterCreate(NULL, 0, &b) != 0)
-        return xgb_fail(p, HR_EINTERNAL, "booster");
-    int rc = HR_OK;
-    bst_ulong nfeat = 0;
-    if (XGBoosterLoadModelFromBuffer(b, bytes, (bst_ulong)len) != 0) {
-        rc = xgb_fail(p, HR_ECORRUPT, "model");
-    } else if ((rc = set_params(p, b)) != HR_OK) {
-        /* message set */
-    } else if (XGBoosterGetNumFeature(b, &nfeat) != 0 || nfeat != p->nfeat) {
-        rc = hr__fail(&p->error, HR_ECORRUPT,
-                      "model: %llu features, the predictor has %zu",
-                      (unsigned long long)nfeat, p->nfeat);
-    }
-    if (rc != HR_OK) {
+    *out = t;
+    t = NULL;
+out:
+    hr__ptrees_free(p->env, t);
+    if (b)
         XGBoosterFree(b);
-        return rc;
-    }
-    *booster_out = b;
-    return HR_OK;
-}
-
-void hr__pmodel_free(void *booster)
-{
-    if (booster)
-        XGBoosterFree(booster);
+    if (fit)
+        XGDMatrixFree(fit);
+    if (hold)
+        XGDMatrixFree(hold);
+    return rc;
 }
 
 int hr__pmodel_train(hr_predictor *p, const float *x, const float *y,
-                     size_t n, void **booster_out)
+                     size_t n_fit, size_t n_hold, float *pred_hold,
+                     hr__ptrees **out)
 {
+    *out = NULL;
     int saved = omp_enter();
-    int rc = model_train(p, x, y, n, booster_out);
-    omp_leave(saved);
-    return rc;
-}
-
-int hr__pmodel_predict(hr_predictor *p, void *booster, const float *x,
-                       size_t n, float *out)
-{
-    int saved = omp_enter();
-    int rc = model_predict(p, booster, x, n, out);
-    omp_leave(saved);
-    return rc;
-}
-
-int hr__pmodel_load(hr_predictor *p, const uint8_t *bytes, size_t len,
-                    void **booster_out)
-{
-    int saved = omp_enter();
-    int rc = model_load(p, bytes, len, booster_out);
+    int rc = model_train(p, x, y, n_fit, n_hold, pred_hold, out);
     omp_leave(saved);
     return rc;
 }

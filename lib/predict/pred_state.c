@@ -16,6 +16,8 @@
 #define FORMAT_VERSION 1
 #define FLAG_MODEL 0x1u
 #define HEADER_SIZE 16
+#define NODE_SIZE 17 /* left, right, feature, value, default_left */
+#define MAX_TREES 1000
 
 /* ---- writing ----------------------------------------------------------- */
 
@@ -69,13 +71,7 @@ static size_t entry_size(const hr_predictor *p, const hr__pentry *e)
 
 int hr__pred_save(hr_predictor *p)
 {
-    const uint8_t *model = NULL;
-    size_t model_len = 0;
-    if (p->booster) {
-        int rc = hr__pmodel_save(p, p->booster, &model, &model_len);
-        if (rc != HR_OK)
-            return rc;
-    }
+    const hr__ptrees *model = p->model;
     size_t cells = p->started ? (size_t)p->sketch.width * p->sketch.depth : 0;
     size_t size = HEADER_SIZE + (HR__PRED_PARAMS - 1) * 8 +
                   (HR__PRED_XPARAMS - 1) * 8 + 4 + 4 * (size_t)p->nh +
@@ -83,7 +79,8 @@ int hr__pred_save(hr_predictor *p)
     for (size_t i = 0; i < p->n_entries; i++)
         size += entry_size(p, &p->entries[i]);
     if (model)
-        size += 4 + model_len;
+        size += 4 + 4 + 4 + 4 * (size_t)model->n_trees +
+                NODE_SIZE * (size_t)model->n_nodes;
     if (size > p->blob_cap) {
         uint8_t *b = hr__realloc(p->env, p->blob, size);
         if (!b)
@@ -135,8 +132,19 @@ int hr__pred_save(hr_predictor *p)
             put_u32(&w, p->fdays[i * p->slots + s]);
     }
     if (model) {
-        put_u32(&w, (uint32_t)model_len);
-        put(&w, model, model_len);
+        put_u32(&w, model->n_trees);
+        put_u32(&w, model->n_nodes);
+        put_f32(&w, model->base_margin);
+        for (uint32_t k = 0; k < model->n_trees; k++)
+            put_u32(&w, model->start[k + 1] - model->start[k]);
+        for (uint32_t i = 0; i < model->n_nodes; i++) {
+            const hr__pnode *nd = &model->nodes[i];
+            put_u32(&w, (uint32_t)nd->left);
+            put_u32(&w, (uint32_t)nd->right);
+            put_u32(&w, nd->feature);
+            put_f32(&w, nd->value);
+            *w.p++ = (uint8_t)nd->default_left;
+        }
     }
     put_u64(&w, XXH3_64bits(p->blob, (size_t)(w.p - p->blob)));
     p->blob_len = (size_t)(w.p - p->blob);
@@ -282,6 +290,49 @@ static int read_entry(hr_predictor *p, hr_predictor *t, rbuf *r)
     return HR_OK;
 }
 
+static float get_f32(rbuf *r)
+{
+    uint32_t v = get_u32(r);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+static int read_model(hr_predictor *p, hr_predictor *t, rbuf *r)
+{
+    uint32_t n_trees = get_u32(r), n_nodes = get_u32(r);
+    float base = get_f32(r);
+    if (r->bad || n_trees == 0 || n_trees > MAX_TREES ||
+        (size_t)(r->end - r->p) / 4 < n_trees)
+        return corrupt(p, "model: tree count");
+    const uint8_t *counts = take(r, 4 * (size_t)n_trees);
+    if (!counts || (size_t)(r->end - r->p) / NODE_SIZE < n_nodes)
+        return corrupt(p, "model: node count");
+    hr__ptrees *m = hr__ptrees_alloc(p->env, n_trees, n_nodes);
+    if (!m)
+        return hr__fail(&p->error, HR_ENOMEM, "load: out of memory");
+    t->model = m;
+    m->base_margin = base;
+    rbuf c = {counts, counts + 4 * (size_t)n_trees, 0};
+    for (uint32_t k = 0; k < n_trees; k++) {
+        uint32_t n = get_u32(&c);
+        if (n > n_nodes - m->start[k])
+            return corrupt(p, "model: tree sizes");
+        m->start[k + 1] = m->start[k] + n;
+    }
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        hr__pnode *nd = &m->nodes[i];
+        nd->left = (int32_t)get_u32(r);
+        nd->right = (int32_t)get_u32(r);
+        nd->feature = get_u32(r);
+        nd->value = get_f32(r);
+        nd->default_left = get_u8(r);
+    }
+    if (r->bad || !hr__ptrees_check(m, t->nfeat))
+        return corrupt(p, "model: malformed tree");
+    return HR_OK;
+}
+
 static int read_state(hr_predictor *p, hr_predictor *t, rbuf *r,
                       unsigned flags)
 {
@@ -319,14 +370,8 @@ static int read_state(hr_predictor *p, hr_predictor *t, rbuf *r,
         if ((rc = read_entry(p, t, r)) != HR_OK)
             return rc;
     if (flags & FLAG_MODEL) {
-        uint32_t len = get_u32(r);
-        const uint8_t *model = take(r, len);
-        if (!model || len == 0)
-            return corrupt(p, "truncated model");
-        if ((rc = hr__pmodel_load(t, model, len, &t->booster)) != HR_OK) {
-            memcpy(&p->error, &t->error, sizeof p->error);
+        if ((rc = read_model(p, t, r)) != HR_OK)
             return rc;
-        }
     } else if (t->learned_active) {
         return corrupt(p, "model in use but none saved");
     }
@@ -362,20 +407,18 @@ int hr__pred_load(hr_predictor *p, const uint8_t *blob, size_t len)
         rc = corrupt(p, "trailing bytes");
     if (rc != HR_OK) {
         hr__pred_layout_free(&t);
-        hr__pmodel_free(t.booster);
+        hr__ptrees_free(t.env, t.model);
         return rc;
     }
     if (!t.started) { /* parameters only */
         t.nfeat = t.nh + HR__PRED_EXTRA_FEATS;
     }
     hr__pred_layout_free(p);
-    hr__pmodel_free(p->booster);
+    hr__ptrees_free(p->env, p->model);
     t.error = p->error;
     t.scores = p->scores;
     t.order = p->order;
     t.scores_cap = p->scores_cap;
-    t.matrix = p->matrix;
-    t.matrix_cap = p->matrix_cap;
     t.blob = p->blob;
     t.blob_cap = p->blob_cap;
     t.learned_cw = 0;

@@ -72,12 +72,9 @@ int hr__pred_train(hr_predictor *p)
                         "the examples are all %s: keep observing",
                         pos ? "accessed" : "idle");
     }
-    void *booster = NULL;
-    int rc = hr__pmodel_train(p, b.x, b.y, fit, &booster);
-    if (rc == HR_OK)
-        rc = hr__pmodel_predict(p, booster, b.x + fit * f, hold, b.pred);
+    hr__ptrees *model = NULL;
+    int rc = hr__pmodel_train(p, b.x, b.y, fit, hold, b.pred, &model);
     if (rc != HR_OK) {
-        hr__pmodel_free(booster);
         bufs_free(env, &b);
         return rc;
     }
@@ -92,11 +89,11 @@ int hr__pred_train(hr_predictor *p)
                 "predictor: model not used (holdout AUC %.4f < heuristic "
                 "%.4f)",
                 auc_model, auc_heur);
-        hr__pmodel_free(booster);
+        hr__ptrees_free(env, model);
         return HR_OK;
     }
-    hr__pmodel_free(p->booster);
-    p->booster = booster;
+    hr__ptrees_free(env, p->model);
+    p->model = model;
     p->learned_active = 1;
     p->learned_cw = 0;
     return HR_OK;

@@ -105,8 +105,8 @@ struct hr_predictor {
     uint64_t rng;
 
     /* The learned model. */
-    void *booster;       /* XGBoost BoosterHandle; NULL: none */
-    int learned_active;  /* the booster answers AUTO */
+    struct hr__ptrees *model; /* NULL: none */
+    int learned_active;       /* the model answers AUTO */
     uint64_t learned_cw; /* 1 + window whose learned scores are cached */
 
     /* Statistics (hr_predictor_info). */
@@ -114,12 +114,10 @@ struct hr_predictor {
     int trainings;
     double learned_auc, heuristic_auc;
 
-    /* Scratch: top-k scores and order, feature matrices, the saved blob. */
+    /* Scratch: top-k scores and order, the saved blob. */
     double *scores;
     uint32_t *order;
     size_t scores_cap;
-    float *matrix;
-    size_t matrix_cap;
     uint8_t *blob;
     size_t blob_len, blob_cap;
 };
@@ -135,7 +133,6 @@ double hr__pred_heuristic(const hr_predictor *p, const hr__pentry *e,
 double hr__pred_recency(const hr_predictor *p, const hr__pentry *e,
                         uint64_t now_ns);
 int hr__pred_learned_refresh(hr_predictor *p);
-int hr__pred_grow_matrix(hr_predictor *p, size_t floats);
 
 /* pred_keys.c */
 uint64_t hr__pred_hash(const char *key, size_t len);
@@ -167,16 +164,38 @@ void hr__pred_sample(hr_predictor *p);
 double hr__pred_auc(const float *scores, const float *labels, size_t n,
                     size_t stride, uint32_t *order_scratch);
 
-/* pred_model.c (XGBoost) */
+/* The learned model: boosted trees copied out of XGBoost (pred_trees.c).
+ * Tree k is nodes[start[k] .. start[k + 1]); node 0 of a tree is its root;
+ * a leaf has left == right == -1 and its value in `value`. */
+typedef struct hr__pnode {
+    int32_t left, right;   /* node index within the tree, or -1 */
+    uint32_t feature;      /* split feature */
+    float value;           /* split condition (go left if x < value) or leaf */
+    uint32_t default_left; /* 1: a missing (NaN) feature goes left */
+} hr__pnode;
+
+typedef struct hr__ptrees {
+    uint32_t n_trees, n_nodes;
+    uint32_t *start;
+    hr__pnode *nodes;
+    float base_margin;
+} hr__ptrees;
+
+hr__ptrees *hr__ptrees_alloc(const hr_env *env, uint32_t n_trees,
+                             uint32_t n_nodes);
+void hr__ptrees_free(const hr_env *env, hr__ptrees *t);
+/* 1 when every tree is well formed for `nfeat` features (see the file). */
+int hr__ptrees_check(const hr__ptrees *t, size_t nfeat);
+/* The probability the trees give to feature vector x. */
+float hr__ptrees_predict(const hr__ptrees *t, const float *x);
+int hr__ptrees_from_json(hr_predictor *p, const char *json, size_t len,
+                         hr__ptrees **out);
+
+/* pred_model.c (XGBoost): fit on x[0..n_fit), predict x[n_fit..+n_hold)
+ * into pred_hold with the copied trees (checked against XGBoost). */
 int hr__pmodel_train(hr_predictor *p, const float *x, const float *y,
-                     size_t n, void **booster_out);
-int hr__pmodel_predict(hr_predictor *p, void *booster, const float *x,
-                       size_t n, float *out);
-int hr__pmodel_save(hr_predictor *p, void *booster, const uint8_t **bytes,
-                    size_t *len);
-int hr__pmodel_load(hr_predictor *p, const uint8_t *bytes, size_t len,
-                    void **booster_out);
-void hr__pmodel_free(void *booster);
+                     size_t n_fit, size_t n_hold, float *pred_hold,
+                     hr__ptrees **out);
 
 /* pred_train.c */
 int hr__pred_train(hr_predictor *p);

@@ -74,10 +74,9 @@ HR_API void hr_predictor_free(hr_predictor *p)
         return;
     hr_env *env = p->env;
     hr__pred_layout_free(p);
-    hr__pmodel_free(p->booster);
+    hr__ptrees_free(env, p->model);
     hr__free(env, p->scores);
     hr__free(env, p->order);
-    hr__free(env, p->matrix);
     hr__free(env, p->blob);
     hr__free(env, p);
     hr__env_unref(env);
@@ -229,40 +228,29 @@ double hr__pred_recency(const hr_predictor *p, const hr__pentry *e,
     return 1 / (1 + age);
 }
 
-int hr__pred_grow_matrix(hr_predictor *p, size_t floats)
-{
-    if (floats <= p->matrix_cap)
-        return HR_OK;
-    float *m = hr__realloc(p->env, p->matrix, floats * sizeof *m);
-    if (!m)
-        return HR_ENOMEM;
-    p->matrix = m;
-    p->matrix_cap = floats;
-    return HR_OK;
-}
-
-/* The learned scores of every key with history, once per window. A model
- * that fails to predict is taken out of use: the heuristic answers. */
+/* The learned scores of every key with history, once per window (features
+ * as of the window's start do not change during it). A score that is not a
+ * number in [0, 1] counts as a failure of the model, which is then taken
+ * out of use: the heuristic answers. */
 int hr__pred_learned_refresh(hr_predictor *p)
 {
     if (!p->learned_active || p->learned_cw == p->cw + 1)
         return HR_OK;
-    size_t n = p->n_entries, f = p->nfeat;
-    if (hr__pred_grow_matrix(p, n * f + n) != HR_OK)
-        return hr__fail(&p->error, HR_ENOMEM, "learned scores: out of memory");
-    float *x = p->matrix, *y = p->matrix + n * f;
-    for (size_t i = 0; i < n; i++)
-        hr__pred_features(p, i, x + i * f);
-    if (n && hr__pmodel_predict(p, p->booster, x, n, y) != HR_OK) {
-        p->model_failures++;
-        p->learned_active = 0;
-        hr__log(p->env, HR_LOG_WARN,
-                "predictor: the model failed (%s); using the heuristic",
-                p->error.message);
-        return HR_OK;
+    float x[HR__PRED_MAX_FEATS];
+    for (size_t i = 0; i < p->n_entries; i++) {
+        hr__pred_features(p, i, x);
+        float y = hr__ptrees_predict(p->model, x);
+        if (!(y >= 0 && y <= 1)) {
+            p->model_failures++;
+            p->learned_active = 0;
+            hr__log(p->env, HR_LOG_WARN,
+                    "predictor: the model gave %g for key '%.64s'; using the "
+                    "heuristic",
+                    (double)y, p->entries[i].key);
+            return HR_OK;
+        }
+        p->entries[i].learned = y;
     }
-    for (size_t i = 0; i < n; i++)
-        p->entries[i].learned = y[i];
     p->learned_cw = p->cw + 1;
     return HR_OK;
 }
