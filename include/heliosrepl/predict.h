@@ -36,19 +36,22 @@
  * the whole window. Heuristic and recency scores follow every event.
  *
  * Persistence. hr_predictor_save writes the whole heat state (parameters,
- * sketch, tracked keys and their features, the model) as one versioned,
- * checksummed blob; hr_predictor_load restores it in another process, e.g.
- * after a restart or on the new primary after a failover. The collected
- * training examples are not saved.
+ * sketch, tracked keys and their features, the model's trees) as one
+ * versioned, checksummed blob of the library's own format; hr_predictor_load
+ * checks it completely and restores it in another process, e.g. after a
+ * restart or on the new primary after a failover. The collected training
+ * examples are not saved.
  *
- * Threads. The library starts no thread. Training and prediction run on the
- * calling thread: the predictor sets XGBoost's nthread to 1 for every matrix
- * and booster it makes. XGBoost is built with OpenMP (libgomp); with one
- * thread requested it runs its parallel loops inline, and no pool thread
- * was seen being started (docs/predict.md tells how this was checked). One
- * thread at a time per predictor; predictors of one env may run on
- * different threads. XGBoost keeps its own allocations (not the host
- * allocator's), like the other third-party libraries.
+ * Threads. The library starts no thread. Training runs on the calling
+ * thread: the predictor gives XGBoost nthread = 1 for every matrix and
+ * booster, and runs it with the calling thread's OpenMP default thread count
+ * set to 1 (then restored), so libgomp starts no pool (without that, some
+ * XGBoost paths start one thread per core, kept for the process's life).
+ * Scoring never calls XGBoost: the trained trees are copied out of it and
+ * evaluated by the predictor. One thread at a time per predictor;
+ * predictors of one env may run on different threads. XGBoost's and
+ * jansson's allocations during training are their own (not the host
+ * allocator's), like the other third-party libraries'.
  */
 #ifndef HELIOSREPL_PREDICT_H
 #define HELIOSREPL_PREDICT_H
@@ -182,15 +185,16 @@ HR_API int hr_predictor_top_k(hr_predictor *p, uint64_t now_ns,
 
 /*
  * hr_predictor_train - train the learned model on the examples collected so
- * far (after advancing to `now_ns`), on the calling thread; it takes about
- * a second per 100,000 examples on one core. The newest fifth of the
+ * far (after advancing to `now_ns`), on the calling thread; with the default
+ * trees it takes a few seconds per 100,000 examples on one core. The newest fifth of the
  * examples is held out: the new model replaces the current one only if it
  * ranks them at least as well as the heuristic (ROC AUC; see
  * hr_predictor_info), otherwise the previous state is kept.
  * Returns HR_OK (trained; whether it is in use: hr_predictor_info);
  * HR_EINVAL (NULL); HR_ESTATE (too few examples, or examples of only one
- * class: keep observing); HR_ENOMEM; HR_EINTERNAL (XGBoost failed: its
- * message is in hr_predictor_errmsg; the previous model stays).
+ * class: keep observing); HR_ENOMEM; HR_EINTERNAL (XGBoost failed, or the
+ * copied trees did not predict what XGBoost predicts: the message is in
+ * hr_predictor_errmsg; the previous model stays).
  */
 HR_API int hr_predictor_train(hr_predictor *p, uint64_t now_ns);
 
@@ -220,8 +224,7 @@ HR_API int hr_predictor_get_info(const hr_predictor *p,
 /*
  * hr_predictor_save - the heat state as one blob (format: docs/predict.md).
  * *blob points into the predictor and stays valid until the next call on
- * it. HR_OK; HR_EINVAL (NULL argument); HR_ENOMEM; HR_EINTERNAL (XGBoost
- * could not serialize the model).
+ * it. HR_OK; HR_EINVAL (NULL argument); HR_ENOMEM.
  */
 HR_API int hr_predictor_save(hr_predictor *p, const uint8_t **blob,
                              size_t *blob_len);
@@ -234,7 +237,7 @@ HR_API int hr_predictor_save(hr_predictor *p, const uint8_t **blob,
  * examples are dropped. Scores after a load equal the scores before the
  * save, for the same `now_ns`.
  * Returns HR_OK; HR_EINVAL (NULL argument); HR_ECORRUPT (damaged,
- * truncated or inconsistent blob, or a model XGBoost refuses);
+ * truncated or inconsistent blob, malformed trees);
  * HR_EVERSION (a newer format version); HR_ENOMEM.
  */
 HR_API int hr_predictor_load(hr_predictor *p, const uint8_t *blob,

@@ -544,6 +544,75 @@ START_TEST(corrupt_state_is_refused)
 }
 END_TEST
 
+/* A small predictor with a trained model (alternating keys, 1 s windows). */
+static hr_predictor *small_trained(hr_env *e, int *rc_out)
+{
+    hr_predictor *p;
+    int rc = hr_predictor_new(e, &p);
+    if (rc != HR_OK) {
+        *rc_out = rc;
+        return NULL;
+    }
+    hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS, 1000);
+    hr_predictor_set_param(p, HR_PREDICTOR_PARAM_MAX_KEYS, 24);
+    hr_predictor_set_param(p, HR_PREDICTOR_PARAM_TRAIN_ROWS, 400);
+    hr_predictor_exp_set(p, HR_PREDICTOR_EXP_MIN_TRAIN_ROWS, 10);
+    hr_predictor_exp_set(p, HR_PREDICTOR_EXP_TREE_ROUNDS, 2);
+    char key[16];
+    for (int w = 0; w < 12 && rc == HR_OK; w++)
+        for (int k = 0; k < 30 && rc == HR_OK; k++) {
+            if ((k + w) % 3 == 0)
+                continue;
+            snprintf(key, sizeof key, "k%d", k);
+            rc = hr_predictor_observe(p, key, T0 + (uint64_t)w * SEC,
+                                      HR_PREDICTOR_READ, 1 + (uint32_t)k);
+        }
+    if (rc == HR_OK)
+        rc = hr_predictor_train(p, T0 + 12 * SEC);
+    *rc_out = rc;
+    return p;
+}
+
+START_TEST(corrupt_model_is_refused)
+{
+    int rc;
+    hr_predictor *p = small_trained(env, &rc);
+    ck_assert_int_eq(rc, HR_OK);
+    hr_predictor_info info = {.size = sizeof info};
+    hr_predictor_get_info(p, &info);
+    ck_assert_int_eq(info.trainings, 1);
+    const uint8_t *blob;
+    size_t len;
+    ck_assert_int_eq(hr_predictor_save(p, &blob, &len), HR_OK);
+    ck_assert_msg(info.learned_active, "AUC %.3f vs %.3f", info.learned_auc,
+                  info.heuristic_auc);
+    ck_assert_int_eq(blob[6], 1); /* the model flag */
+    uint8_t *b = malloc(len);
+    hr_predictor *q;
+    ck_assert_int_eq(hr_predictor_new(env, &q), HR_OK);
+    ck_assert_int_eq(hr_predictor_load(q, blob, len), HR_OK);
+    if (blob[6] == 1) {
+        /* The last node (a leaf) made a node pointing back to the root. */
+        size_t last = len - 8 - 17;
+        memcpy(b, blob, len);
+        memset(b + last, 0, 8); /* left = right = 0 */
+        reseal(b, len);
+        ck_assert_int_eq(hr_predictor_load(q, b, len), HR_ECORRUPT);
+        memcpy(b, blob, len);
+        memset(b + last + 12, 0xff, 4); /* value NaN */
+        reseal(b, len);
+        ck_assert_int_eq(hr_predictor_load(q, b, len), HR_ECORRUPT);
+        memcpy(b, blob, len);
+        b[last + 16] = 7; /* default_left not 0/1 */
+        reseal(b, len);
+        ck_assert_int_eq(hr_predictor_load(q, b, len), HR_ECORRUPT);
+    }
+    free(b);
+    hr_predictor_free(q);
+    hr_predictor_free(p);
+}
+END_TEST
+
 /* ---- allocation failures -------------------------------------------------- */
 
 typedef struct sweep_state {
@@ -554,25 +623,8 @@ static int sweep_op(hr_env *e, void *state)
 {
     sweep_state *s = state;
     int rc;
-    if ((rc = hr_predictor_new(e, &s->p)) != HR_OK)
-        return rc;
-    hr_predictor_set_param(s->p, HR_PREDICTOR_PARAM_WINDOW_MS, 1000);
-    hr_predictor_set_param(s->p, HR_PREDICTOR_PARAM_MAX_KEYS, 24);
-    hr_predictor_set_param(s->p, HR_PREDICTOR_PARAM_TRAIN_ROWS, 400);
-    hr_predictor_exp_set(s->p, HR_PREDICTOR_EXP_MIN_TRAIN_ROWS, 10);
-    hr_predictor_exp_set(s->p, HR_PREDICTOR_EXP_TREE_ROUNDS, 2);
-    char key[16];
-    for (int w = 0; w < 12; w++)
-        for (int k = 0; k < 30; k++) {
-            if ((k + w) % 3 == 0)
-                continue;
-            snprintf(key, sizeof key, "k%d", k);
-            rc = hr_predictor_observe(s->p, key, T0 + (uint64_t)w * SEC,
-                                      HR_PREDICTOR_READ, 1 + (uint32_t)k);
-            if (rc != HR_OK)
-                return rc;
-        }
-    if ((rc = hr_predictor_train(s->p, T0 + 12 * SEC)) != HR_OK)
+    s->p = small_trained(e, &rc);
+    if (rc != HR_OK)
         return rc;
     const char *keys[8];
     size_t n;
@@ -624,6 +676,7 @@ static Suite *predict_suite(void)
     tcase_add_test(tc, learned_model_beats_recency_on_a_daily_cycle);
     tcase_add_test(tc, save_load_round_trip);
     tcase_add_test(tc, corrupt_state_is_refused);
+    tcase_add_test(tc, corrupt_model_is_refused);
     tcase_add_test(tc, every_allocation_failure_is_enomem);
     suite_add_tcase(s, tc);
     return s;
