@@ -29,16 +29,16 @@
 #include "support.h"
 
 #define SEC 1000000000ull
-#define WINDOW_S 300ull                     /* 5 minutes */
-#define PER_DAY (86400ull / WINDOW_S)       /* 288 windows */
-#define T0 (1704067200ull * SEC)            /* Monday 2024-01-01 UTC */
+#define WINDOW_S 300ull               /* 5 minutes */
+#define PER_DAY (86400ull / WINDOW_S) /* 288 windows */
+#define T0 (1704067200ull * SEC)      /* Monday 2024-01-01 UTC */
 
 typedef struct tenant {
-    double base;      /* accesses per window at full activity */
-    int tz;           /* hours added to UTC */
-    int kind;         /* 0 office hours, 1 nightly batch, 2 round the clock */
-    int batch_hour;   /* kind 1: local hour of the batch */
-    int burst_left;   /* windows of the current burst */
+    double base;    /* accesses per window at full activity */
+    int tz;         /* hours added to UTC */
+    int kind;       /* 0 office hours, 1 nightly batch, 2 round the clock */
+    int batch_hour; /* kind 1: local hour of the batch */
+    int burst_left; /* windows of the current burst */
     double write_share;
     int first_key, nkeys;
 } tenant;
@@ -110,8 +110,7 @@ static void make_workload(workload *w, int ntenants)
             sum += 1.0 / (j + 1);
         for (int j = 0; j < tn->nkeys; j++) {
             int i = w->nkeys++;
-            snprintf(w->keys[i], sizeof w->keys[i], "tenant%04d/table%d", t,
-                     j);
+            snprintf(w->keys[i], sizeof w->keys[i], "tenant%04d/table%d", t, j);
             w->key_weight[i] = 1.0 / (j + 1) / sum;
             w->key_tenant[i] = t;
         }
@@ -150,8 +149,8 @@ static void run_window(workload *w, hr_predictor **ps, int np, uint64_t win,
             tn->burst_left--;
         else if (uniform(&w->rng) < 0.002)
             tn->burst_left = 3 + (int)bench_rng_below(&w->rng, 12);
-        double rate = tn->base * activity(tn, win) *
-                      (tn->burst_left > 0 ? 20.0 : 1.0);
+        double rate =
+            tn->base * activity(tn, win) * (tn->burst_left > 0 ? 20.0 : 1.0);
         for (int j = 0; j < tn->nkeys; j++) {
             int i = tn->first_key + j;
             uint32_t n = poisson(&w->rng, rate * w->key_weight[i]);
@@ -211,9 +210,9 @@ int main(int argc, char **argv)
     bench_check(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS,
                                        (int64_t)WINDOW_S * 1000),
                 "param");
-    bench_check(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_TRAIN_ROWS,
-                                       1 << 18),
-                "param");
+    bench_check(
+        hr_predictor_set_param(p, HR_PREDICTOR_PARAM_TRAIN_ROWS, 1 << 18),
+        "param");
     bench_check(hr_predictor_exp_set(p, HR_PREDICTOR_EXP_ROWS_PER_WINDOW, 256),
                 "param");
     char *accessed = bench_xrealloc(NULL, (size_t)w.nkeys);
@@ -273,8 +272,8 @@ int main(int argc, char **argv)
         for (int s = 0; s < NSCORERS; s++)
             for (int key = 0; key < w.nkeys; key++) {
                 hits[s][0] += accessed[key] && picked[(s * 2) * w.nkeys + key];
-                hits[s][1] += accessed[key] &&
-                              picked[(s * 2 + 1) * w.nkeys + key];
+                hits[s][1] +=
+                    accessed[key] && picked[(s * 2 + 1) * w.nkeys + key];
             }
         windows++;
     }
@@ -286,8 +285,8 @@ int main(int argc, char **argv)
             k10, train_s, bench_now_s() - t_start);
     for (int pct = 0; pct < 2; pct++)
         for (int s = 0; s < NSCORERS; s++)
-            printf("predict.top%dpct.precision.%s %.4f ratio\n",
-                   pct ? 10 : 1, names[s],
+            printf("predict.top%dpct.precision.%s %.4f ratio\n", pct ? 10 : 1,
+                   names[s],
                    hits[s][pct] / (double)((pct ? k10 : k1) * windows));
     for (int s = 0; s < NSCORERS; s++)
         hr_predictor_free(ps[s]);

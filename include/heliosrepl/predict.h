@@ -24,12 +24,12 @@
  *
  * Time. The predictor is sans-I/O: every call that depends on time takes
  * `now_ns`, wall-clock nanoseconds since the Unix epoch (UTC; time of day and
- * day of week are taken from it); 0 is refused (HR_EINVAL). Time is cut into windows of
- * HR_PREDICTOR_PARAM_WINDOW_MS. A `now_ns` earlier than one seen before is
- * taken as the latest time seen (a wall clock that steps back does not
- * rewind the predictor). The first call in a new window closes the windows
- * before it: its cost is bounded by HR_PREDICTOR_PARAM_TRAIN_ROWS examples
- * sampled, not by the number of keys.
+ * day of week are taken from it); 0 is refused (HR_EINVAL). Time is cut into
+ * windows of HR_PREDICTOR_PARAM_WINDOW_MS. A `now_ns` earlier than one seen
+ * before is taken as the latest time seen (a wall clock that steps back does
+ * not rewind the predictor). The first call in a new window closes the windows
+ * before it: its cost is bounded by the examples it samples for training
+ * (at most 1024 by default), not by the number of keys.
  *
  * What a score means. With the learned model, a key's score is predicted
  * from what was known when the current window began, and stays the same for
@@ -165,8 +165,8 @@ HR_API int hr_predictor_advance(hr_predictor *p, uint64_t now_ns);
  * Returns HR_OK and sets *score; HR_EINVAL (NULL argument, bad key);
  * HR_ESTATE (scorer LEARNED and no model in use); HR_ENOMEM.
  */
-HR_API int hr_predictor_score(hr_predictor *p, const char *key,
-                              uint64_t now_ns, double *score);
+HR_API int hr_predictor_score(hr_predictor *p, const char *key, uint64_t now_ns,
+                              double *score);
 
 /*
  * hr_predictor_top_k - the (at most) k tracked keys with the highest scores
@@ -186,9 +186,9 @@ HR_API int hr_predictor_top_k(hr_predictor *p, uint64_t now_ns,
 /*
  * hr_predictor_train - train the learned model on the examples collected so
  * far (after advancing to `now_ns`), on the calling thread; with the default
- * trees it takes a few seconds per 100,000 examples on one core. The newest fifth of the
- * examples is held out: the new model replaces the current one only if it
- * ranks them at least as well as the heuristic (ROC AUC; see
+ * trees it takes a few seconds per 100,000 examples on one core. The newest
+ * fifth of the examples is held out: the new model replaces the current one
+ * only if it ranks them at least as well as the heuristic (ROC AUC; see
  * hr_predictor_info), otherwise the previous state is kept.
  * Returns HR_OK (trained; whether it is in use: hr_predictor_info);
  * HR_EINVAL (NULL); HR_ESTATE (too few examples, or examples of only one
@@ -307,9 +307,8 @@ HR_EXPERIMENTAL_API int hr_predictor_exp_set_horizons(hr_predictor *p,
  * tracked).
  */
 HR_EXPERIMENTAL_API int hr_predictor_exp_features(hr_predictor *p,
-                                                  const char *key,
-                                                  float *out, size_t cap,
-                                                  size_t *n);
+                                                  const char *key, float *out,
+                                                  size_t cap, size_t *n);
 #endif /* HR_EXPERIMENTAL */
 
 #ifdef __cplusplus

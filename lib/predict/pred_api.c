@@ -16,8 +16,7 @@ HR_API int hr_predictor_train(hr_predictor *p, uint64_t now_ns)
     return hr__pred_train(p);
 }
 
-HR_API int hr_predictor_get_info(const hr_predictor *p,
-                                 hr_predictor_info *info)
+HR_API int hr_predictor_get_info(const hr_predictor *p, hr_predictor_info *info)
 {
     if (!p || !info || info->size < sizeof(hr_predictor_info))
         return HR_EINVAL;

@@ -71,8 +71,7 @@ void hr__pred_touch(hr_predictor *p, size_t i, uint64_t now_ns,
         double tot = (double)e->reads + e->writes;
         double gap = (double)(p->cw - 1 - e->win);
         for (uint32_t h = 0; h < p->nh; h++)
-            f[h] = (float)((f[h] * p->decay[h] + tot) *
-                           pow(p->decay[h], gap));
+            f[h] = (float)((f[h] * p->decay[h] + tot) * pow(p->decay[h], gap));
         double a = p->decay[p->nh - 1];
         f[p->nh] = (float)((f[p->nh] * a + e->writes) * pow(a, gap));
         profile_add(p, i, e->win, tot);

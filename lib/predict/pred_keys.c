@@ -61,7 +61,8 @@ static void table_remove(hr_predictor *p, size_t index)
     for (size_t j = (i + 1) & mask; p->table[j] != 0; j = (j + 1) & mask) {
         size_t home = (size_t)p->entries[p->table[j] - 1].hash & mask;
         /* Move j back into the hole i unless its home lies in (i, j]. */
-        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        int between =
+            i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!between) {
             p->table[i] = p->table[j];
             i = j;

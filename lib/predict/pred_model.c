@@ -111,8 +111,8 @@ static int model_train(hr_predictor *p, const float *x, const float *y,
         }
     bst_ulong len = 0;
     const char *json = NULL;
-    if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len,
-                                   &json) != 0) {
+    if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len, &json) !=
+        0) {
         rc = xgb_fail(p, HR_EINTERNAL, "model JSON");
         goto out;
     }

@@ -31,7 +31,8 @@ int hr__pred_xparam_ok(int param, int64_t v)
 {
     if (param < 1 || param >= HR__PRED_XPARAMS)
         return 0;
-    if (v < hr__pred_xparam_spec[param][0] || v > hr__pred_xparam_spec[param][1])
+    if (v < hr__pred_xparam_spec[param][0] ||
+        v > hr__pred_xparam_spec[param][1])
         return 0;
     if (param == HR_PREDICTOR_EXP_SKETCH_WIDTH && (v & (v - 1)) != 0)
         return 0;
@@ -97,9 +98,8 @@ HR_EXPERIMENTAL_API int hr_predictor_exp_features(hr_predictor *p,
     if (!p || !key || !n || (cap && !out))
         return HR_EINVAL;
     size_t len = strlen(key);
-    hr__pentry *e = p->started ? hr__pred_find(p, key, len,
-                                               hr__pred_hash(key, len))
-                               : NULL;
+    hr__pentry *e =
+        p->started ? hr__pred_find(p, key, len, hr__pred_hash(key, len)) : NULL;
     if (!e)
         return hr__fail(&p->error, HR_ENOTFOUND, "key '%.64s' not tracked",
                         key);

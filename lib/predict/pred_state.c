@@ -74,8 +74,8 @@ int hr__pred_save(hr_predictor *p)
     const hr__ptrees *model = p->model;
     size_t cells = p->started ? (size_t)p->sketch.width * p->sketch.depth : 0;
     size_t size = HEADER_SIZE + (HR__PRED_PARAMS - 1) * 8 +
-                  (HR__PRED_XPARAMS - 1) * 8 + 4 + 4 * (size_t)p->nh +
-                  1 + 5 * 8 + 4 + 2 * 8 + 1 + 8 + cells * 4 + 4 + 8;
+                  (HR__PRED_XPARAMS - 1) * 8 + 4 + 4 * (size_t)p->nh + 1 +
+                  5 * 8 + 4 + 2 * 8 + 1 + 8 + cells * 4 + 4 + 8;
     for (size_t i = 0; i < p->n_entries; i++)
         size += entry_size(p, &p->entries[i]);
     if (model)
@@ -259,8 +259,7 @@ static int read_entry(hr_predictor *p, hr_predictor *t, rbuf *r)
 {
     uint16_t len = get_u16(r);
     const uint8_t *key = take(r, len);
-    if (!key || len == 0 || len > HR_PREDICTOR_KEY_MAX ||
-        memchr(key, 0, len))
+    if (!key || len == 0 || len > HR_PREDICTOR_KEY_MAX || memchr(key, 0, len))
         return corrupt(p, "bad key");
     uint64_t hash = hr__pred_hash((const char *)key, len);
     if (hr__pred_find(t, (const char *)key, len, hash))
@@ -333,8 +332,7 @@ static int read_model(hr_predictor *p, hr_predictor *t, rbuf *r)
     return HR_OK;
 }
 
-static int read_state(hr_predictor *p, hr_predictor *t, rbuf *r,
-                      unsigned flags)
+static int read_state(hr_predictor *p, hr_predictor *t, rbuf *r, unsigned flags)
 {
     int rc = read_params(p, t, r);
     if (rc != HR_OK)

@@ -144,15 +144,14 @@ int hr__ptrees_from_json(hr_predictor *p, const char *text, size_t len,
     json_error_t err;
     json_t *root = json_loadb(text, len, 0, &err);
     if (!root)
-        return hr__fail(&p->error, HR_EINTERNAL,
-                        "XGBoost model JSON: %.200s", err.text);
+        return hr__fail(&p->error, HR_EINTERNAL, "XGBoost model JSON: %.200s",
+                        err.text);
     int rc = HR_EINTERNAL;
     json_t *trees = path(root, trees_at);
     json_t *base = path(root, base_at);
     size_t n_trees = json_array_size(trees), n_nodes = 0;
-    double base_score = json_is_string(base) ? strtod(json_string_value(base),
-                                                      NULL)
-                                             : 0.5;
+    double base_score =
+        json_is_string(base) ? strtod(json_string_value(base), NULL) : 0.5;
     for (size_t k = 0; k < n_trees; k++)
         n_nodes += json_array_size(
             json_object_get(json_array_get(trees, k), "left_children"));

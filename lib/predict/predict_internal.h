@@ -1,6 +1,7 @@
 /*
- * predict_internal.h - the predictor's state, shared by the files of lib/predict.
- * Not installed. See include/heliosrepl/predict.h and docs/predict.md.
+ * predict_internal.h - the predictor's state, shared by the files of
+ * lib/predict. Not installed. See include/heliosrepl/predict.h and
+ * docs/predict.md.
  */
 #ifndef HR_PREDICT_INTERNAL_H
 #define HR_PREDICT_INTERNAL_H
@@ -15,8 +16,8 @@
 
 #include "core/core_internal.h"
 
-#define HR__PRED_PARAMS 6     /* hr_predictor_param 1..5 */
-#define HR__PRED_XPARAMS 10   /* hr_predictor_exp_param 1..9 */
+#define HR__PRED_PARAMS 6   /* hr_predictor_param 1..5 */
+#define HR__PRED_XPARAMS 10 /* hr_predictor_exp_param 1..9 */
 #define HR__PRED_MAX_H HR_PREDICTOR_EXP_MAX_HORIZONS
 /* Features after the horizons: age, time of day, day of week, write ratio,
  * usual count in this hour, mean hourly count, count this hour today. */
@@ -78,11 +79,11 @@ struct hr_predictor {
     /* Time: set by the first call that takes now_ns. */
     int started;
     uint64_t window_ns;
-    uint64_t now_ns; /* latest time seen */
-    uint64_t cw;     /* current window = now_ns / window_ns */
+    uint64_t now_ns;              /* latest time seen */
+    uint64_t cw;                  /* current window = now_ns / window_ns */
     double decay[HR__PRED_MAX_H]; /* per-window factor of each horizon */
-    uint32_t slots;  /* daily profile slots (0: none) */
-    size_t nfeat;    /* nh + HR__PRED_EXTRA_FEATS */
+    uint32_t slots;               /* daily profile slots (0: none) */
+    size_t nfeat;                 /* nh + HR__PRED_EXTRA_FEATS */
 
     hr__psketch sketch;
 
@@ -107,7 +108,7 @@ struct hr_predictor {
     /* The learned model. */
     struct hr__ptrees *model; /* NULL: none */
     int learned_active;       /* the model answers AUTO */
-    uint64_t learned_cw; /* 1 + window whose learned scores are cached */
+    uint64_t learned_cw;      /* 1 + window whose learned scores are cached */
 
     /* Statistics (hr_predictor_info). */
     uint64_t windows, events, model_failures;

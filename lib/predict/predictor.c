@@ -93,8 +93,7 @@ HR_API int hr_predictor_set_param(hr_predictor *p, hr_predictor_param param,
     if (value < hr__pred_param_spec[i][0] || value > hr__pred_param_spec[i][1])
         return hr__fail(&p->error, HR_EINVAL,
                         "parameter %d: %lld not in %lld..%lld", i,
-                        (long long)value,
-                        (long long)hr__pred_param_spec[i][0],
+                        (long long)value, (long long)hr__pred_param_spec[i][0],
                         (long long)hr__pred_param_spec[i][1]);
     int layout = param == HR_PREDICTOR_PARAM_WINDOW_MS ||
                  param == HR_PREDICTOR_PARAM_MAX_KEYS ||
@@ -120,15 +119,16 @@ HR_API int hr_predictor_get_param(const hr_predictor *p,
 int hr__pred_layout_alloc(hr_predictor *p, size_t cap_entries)
 {
     const hr_env *env = p->env;
-    p->window_ns = (uint64_t)p->params[HR_PREDICTOR_PARAM_WINDOW_MS] *
-                   1000000ull;
+    p->window_ns =
+        (uint64_t)p->params[HR_PREDICTOR_PARAM_WINDOW_MS] * 1000000ull;
     for (uint32_t h = 0; h < p->nh; h++)
         p->decay[h] = exp(-1.0 / p->horizons[h]);
     p->slots = (uint32_t)p->xparams[HR_PREDICTOR_EXP_DAY_SLOTS];
     p->nfeat = p->nh + HR__PRED_EXTRA_FEATS;
     p->fstride = p->nh + 1 + 2 * (size_t)p->slots;
     p->row_cap = (size_t)p->params[HR_PREDICTOR_PARAM_TRAIN_ROWS];
-    p->rng = (uint64_t)p->params[HR_PREDICTOR_PARAM_SEED] * 0x2545f4914f6cdd1dull;
+    p->rng =
+        (uint64_t)p->params[HR_PREDICTOR_PARAM_SEED] * 0x2545f4914f6cdd1dull;
     int rc = hr__psketch_init(
         &p->sketch, env, (uint32_t)p->xparams[HR_PREDICTOR_EXP_SKETCH_WIDTH],
         (uint32_t)p->xparams[HR_PREDICTOR_EXP_SKETCH_DEPTH]);
@@ -145,9 +145,10 @@ int hr__pred_layout_alloc(hr_predictor *p, size_t cap_entries)
     if (cap_entries) {
         p->entries = hr__malloc(env, cap_entries * sizeof *p->entries);
         p->fstate = hr__malloc(env, cap_entries * p->fstride * sizeof(float));
-        p->fdays = p->slots ? hr__malloc(env, cap_entries * p->slots *
-                                                  sizeof(uint32_t))
-                            : NULL;
+        p->fdays =
+            p->slots
+                ? hr__malloc(env, cap_entries * p->slots * sizeof(uint32_t))
+                : NULL;
         if (!p->entries || !p->fstate || (p->slots && !p->fdays))
             goto fail;
         p->cap_entries = cap_entries;
@@ -212,8 +213,8 @@ double hr__pred_heuristic(const hr_predictor *p, const hr__pentry *e,
     double freq = 1 - exp(-rate);
     double recent = 0;
     if (e && e->last_ns && now_ns >= e->last_ns)
-        recent = exp(-(double)(now_ns - e->last_ns) /
-                     ((double)p->window_ns * a));
+        recent =
+            exp(-(double)(now_ns - e->last_ns) / ((double)p->window_ns * a));
     return freq * (0.5 + 0.5 * recent);
 }
 
@@ -330,8 +331,8 @@ static int prepare(hr_predictor *p, uint64_t now_ns, int *scorer)
     return HR_OK;
 }
 
-HR_API int hr_predictor_score(hr_predictor *p, const char *key,
-                              uint64_t now_ns, double *score)
+HR_API int hr_predictor_score(hr_predictor *p, const char *key, uint64_t now_ns,
+                              double *score)
 {
     if (!p)
         return HR_EINVAL;
@@ -412,7 +413,8 @@ HR_API int hr_predictor_top_k(hr_predictor *p, uint64_t now_ns,
         if (h < k) { /* grow the heap: sift the new leaf up */
             size_t c = h++;
             p->order[c] = i;
-            while (c > 0 && ranks_before(p, p->order[(c - 1) / 2], p->order[c])) {
+            while (c > 0 &&
+                   ranks_before(p, p->order[(c - 1) / 2], p->order[c])) {
                 uint32_t t = p->order[c];
                 p->order[c] = p->order[(c - 1) / 2];
                 p->order[(c - 1) / 2] = t;

@@ -85,10 +85,9 @@ int main(int argc, char **argv)
         for (int k = 0; k < 8; k++)
             if ((k + w) % 2 == 0) {
                 snprintf(key, sizeof key, "tenant%d", k);
-                check(hr_predictor_observe(p, key, T0 + (uint64_t)w * SEC,
-                                           k % 3 ? HR_PREDICTOR_READ
-                                                 : HR_PREDICTOR_WRITE,
-                                           2),
+                check(hr_predictor_observe(
+                          p, key, T0 + (uint64_t)w * SEC,
+                          k % 3 ? HR_PREDICTOR_READ : HR_PREDICTOR_WRITE, 2),
                       "observe");
             }
     save(p, argv[1], "keys");

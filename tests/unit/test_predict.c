@@ -58,8 +58,7 @@ START_TEST(sketch_counts_and_ages_exactly)
     ck_assert_uint_eq(hr__psketch_estimate(&s, 42), 7);
     hr__psketch_age(&s, 1);
     ck_assert_uint_eq(hr__psketch_estimate(&s, 42), 3);
-    ck_assert_uint_eq(hr__psketch_estimate(&s, 20 * 0x9e3779b97f4a7c15ull),
-                      10);
+    ck_assert_uint_eq(hr__psketch_estimate(&s, 20 * 0x9e3779b97f4a7c15ull), 10);
     hr__psketch_age(&s, 2);
     ck_assert_uint_eq(hr__psketch_estimate(&s, 20 * 0x9e3779b97f4a7c15ull), 2);
     hr__psketch_age(&s, 40);
@@ -81,9 +80,9 @@ START_TEST(windows_age_the_sketch)
     uint64_t t = T0; /* T0 / 1 s is a multiple of 4 */
     ck_assert_int_eq(hr_predictor_observe(p, "acme", t, HR_PREDICTOR_READ, 12),
                      HR_OK);
-    ck_assert_int_eq(hr_predictor_observe(p, "acme/orders", t + SEC,
-                                          HR_PREDICTOR_WRITE, 5),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_predictor_observe(p, "acme/orders", t + SEC, HR_PREDICTOR_WRITE, 5),
+        HR_OK);
     uint64_t h = hr__pred_hash("acme", 4);
     ck_assert_uint_eq(hr__psketch_estimate(&p->sketch, h), 12);
     ck_assert_int_eq(hr_predictor_advance(p, t + 3 * SEC), HR_OK);
@@ -154,8 +153,8 @@ START_TEST(top_k_order)
     ck_assert_int_eq(hr_predictor_top_k(p, T0 + 30 * SEC, keys, scores, 5, &n),
                      HR_OK);
     ck_assert_uint_eq(n, 5);
-    static const char *want[] = {"tenant20", "tenant19", "tenant18",
-                                 "tenant17", "tenant16"};
+    static const char *want[] = {"tenant20", "tenant19", "tenant18", "tenant17",
+                                 "tenant16"};
     for (int i = 0; i < 5; i++)
         ck_assert_str_eq(keys[i], want[i]);
     for (int i = 1; i < 5; i++)
@@ -196,16 +195,14 @@ START_TEST(arguments_and_layout)
         hr_predictor_param_bounds(HR_PREDICTOR_PARAM_WINDOW_MS, &lo, &hi),
         HR_OK);
     ck_assert_int_eq(lo, 1000);
-    ck_assert_int_eq(hr_predictor_param_bounds((hr_predictor_param)99, &lo,
-                                               &hi),
-                     HR_EINVAL);
+    ck_assert_int_eq(
+        hr_predictor_param_bounds((hr_predictor_param)99, &lo, &hi), HR_EINVAL);
     ck_assert_int_eq(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS, 5),
                      HR_EINVAL);
     ck_assert_int_eq(hr_predictor_observe(p, "", T0, HR_PREDICTOR_READ, 1),
                      HR_EINVAL);
-    ck_assert_int_eq(hr_predictor_observe(p, "a", T0, (hr_predictor_access)9,
-                                          1),
-                     HR_EINVAL);
+    ck_assert_int_eq(
+        hr_predictor_observe(p, "a", T0, (hr_predictor_access)9, 1), HR_EINVAL);
     ck_assert_int_eq(hr_predictor_observe(p, "a", T0, HR_PREDICTOR_READ, 0),
                      HR_EINVAL);
     ck_assert_int_eq(hr_predictor_observe(p, "a", 0, HR_PREDICTOR_READ, 1),
@@ -218,9 +215,9 @@ START_TEST(arguments_and_layout)
     longkey[HR_PREDICTOR_KEY_MAX] = '\0';
     ck_assert_int_eq(hr_predictor_observe(p, longkey, T0, HR_PREDICTOR_READ, 1),
                      HR_OK);
-    ck_assert_int_eq(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS,
-                                            5000),
-                     HR_ESTATE);
+    ck_assert_int_eq(
+        hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS, 5000),
+        HR_ESTATE);
     ck_assert_int_eq(hr_predictor_exp_set(p, HR_PREDICTOR_EXP_SKETCH_DEPTH, 2),
                      HR_ESTATE);
     ck_assert_int_eq(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_SCORER,
@@ -276,7 +273,8 @@ START_TEST(cold_start_uses_the_heuristic)
 }
 END_TEST
 
-/* ---- a daily cycle -------------------------------------------------------- */
+/* ---- a daily cycle --------------------------------------------------------
+ */
 
 #define CYCLE_KEYS 120
 #define CYCLE_WINDOW_S 600 /* 10 minutes: 144 windows a day */
@@ -297,7 +295,7 @@ static int busy(int k, uint64_t window)
     return (hour - from + 24) % 24 < 3;
 }
 
-static void feed_window(hr_predictor *p, uint64_t window, char (*accessed))
+static void feed_window(hr_predictor *p, uint64_t window, char(*accessed))
 {
     char key[16];
     uint64_t start = T0 + window * CYCLE_WINDOW_S * SEC;
@@ -307,10 +305,10 @@ static void feed_window(hr_predictor *p, uint64_t window, char (*accessed))
         if (!accessed[k])
             continue;
         snprintf(key, sizeof key, "t%03d", k);
-        ck_assert_int_eq(
-            hr_predictor_observe(p, key, start + (uint64_t)k * SEC,
-                                 HR_PREDICTOR_WRITE, 1 + (uint32_t)(k % 3)),
-            HR_OK);
+        ck_assert_int_eq(hr_predictor_observe(p, key, start + (uint64_t)k * SEC,
+                                              HR_PREDICTOR_WRITE,
+                                              1 + (uint32_t)(k % 3)),
+                         HR_OK);
     }
 }
 
@@ -327,7 +325,8 @@ static double precision(hr_predictor *p, int scorer, uint64_t from,
     for (uint64_t w = from; w < from + windows; w++) {
         size_t n;
         uint64_t start = T0 + w * CYCLE_WINDOW_S * SEC;
-        ck_assert_int_eq(hr_predictor_top_k(p, start, keys, NULL, k, &n), HR_OK);
+        ck_assert_int_eq(hr_predictor_top_k(p, start, keys, NULL, k, &n),
+                         HR_OK);
         ck_assert_uint_eq(n, k);
         char picked[CYCLE_KEYS] = {0};
         for (size_t i = 0; i < n; i++)
@@ -483,9 +482,9 @@ START_TEST(corrupt_state_is_refused)
     hr_predictor *p = make(60000);
     ck_assert_int_eq(hr_predictor_observe(p, "a/b", T0, HR_PREDICTOR_READ, 3),
                      HR_OK);
-    ck_assert_int_eq(hr_predictor_observe(p, "c", T0 + 61 * SEC,
-                                          HR_PREDICTOR_WRITE, 1),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_predictor_observe(p, "c", T0 + 61 * SEC, HR_PREDICTOR_WRITE, 1),
+        HR_OK);
     const uint8_t *blob;
     size_t len;
     ck_assert_int_eq(hr_predictor_save(p, &blob, &len), HR_OK);
@@ -500,7 +499,8 @@ START_TEST(corrupt_state_is_refused)
         memcpy(b, blob, len);
         b[i] ^= 0x40;
         int rc = hr_predictor_load(q, b, len);
-        ck_assert_msg(rc == HR_ECORRUPT || ((i == 4 || i == 5) && rc == HR_EVERSION),
+        ck_assert_msg(rc == HR_ECORRUPT ||
+                          ((i == 4 || i == 5) && rc == HR_EVERSION),
                       "byte %zu: %d", i, rc);
     }
     /* Every truncation. */
@@ -613,7 +613,8 @@ START_TEST(corrupt_model_is_refused)
 }
 END_TEST
 
-/* ---- allocation failures -------------------------------------------------- */
+/* ---- allocation failures --------------------------------------------------
+ */
 
 typedef struct sweep_state {
     hr_predictor *p, *q;
@@ -655,8 +656,8 @@ START_TEST(every_allocation_failure_is_enomem)
 {
     sweep_state s = {0};
     char why[160] = "";
-    long points = failing_allocator_sweep(sweep_op, sweep_cleanup, &s, why,
-                                          sizeof why);
+    long points =
+        failing_allocator_sweep(sweep_op, sweep_cleanup, &s, why, sizeof why);
     ck_assert_msg(points > 15, "sweep: %ld (%s)", points, why);
 }
 END_TEST
