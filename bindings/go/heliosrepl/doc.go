@@ -16,7 +16,9 @@
 // Env.Close may come before theirs. A PgDecoder (NewPgDecoder) decodes
 // PostgreSQL's logical replication stream (pgoutput) and calls back with
 // PgTxn snapshots of committed transactions, whose row changes convert to
-// typed batches (PgTxn.Batches, inside the callback). Every handle has
+// typed batches (PgTxn.Batches, inside the callback). A Predictor
+// (NewPredictor) predicts which tenants / tables will be accessed in the
+// coming window from the access events the host reports. Every handle has
 // Close; finalizers release forgotten ones, but close them explicitly.
 //
 // Memory: byte values are copied into C memory before they are passed to
