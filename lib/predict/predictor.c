@@ -273,7 +273,7 @@ HR_API int hr_predictor_observe(hr_predictor *p, const char *key,
 {
     if (!p)
         return HR_EINVAL;
-    size_t len;
+    size_t len = 0;
     int rc = check_key(p, key, &len);
     if (rc != HR_OK)
         return rc;
@@ -336,7 +336,7 @@ HR_API int hr_predictor_score(hr_predictor *p, const char *key, uint64_t now_ns,
 {
     if (!p)
         return HR_EINVAL;
-    size_t len;
+    size_t len = 0;
     int rc = check_key(p, key, &len);
     if (rc != HR_OK)
         return rc;
