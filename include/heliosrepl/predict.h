@@ -103,7 +103,8 @@ typedef enum hr_predictor_param {
      * counts it more often (TinyLFU admission). Layout. */
     HR_PREDICTOR_PARAM_MAX_KEYS = 2,
     /* Training examples kept (a ring; the oldest go first): 0..4194304,
-     * default 65536. 0 collects none (heuristic only). Layout. */
+     * default 65536. 0 collects none (heuristic only). Memory grows with
+     * the examples held: 4 * (features + 1) + 13 bytes each. Layout. */
     HR_PREDICTOR_PARAM_TRAIN_ROWS = 3,
     /* hr_predictor_scorer, default HR_PREDICTOR_SCORER_AUTO. May be changed
      * at any time. */

@@ -96,12 +96,13 @@ struct hr_predictor {
     uint32_t *table;
     size_t table_cap; /* a power of two, >= 2 * cap_entries */
 
-    /* Training examples: a ring of row_cap rows of nfeat + 1 floats. */
+    /* Training examples: a ring of row_cap rows of nfeat + 1 floats, of which
+     * row_alloc are allocated (it grows while it fills). */
     float *rows;
     int8_t *labels;
     uint32_t *row_entry;
     uint64_t *row_hash;
-    size_t row_cap, row_next, row_count;
+    size_t row_cap, row_alloc, row_next, row_count;
     size_t pending_first, pending_count; /* rows of the current window */
     uint64_t rng;
 

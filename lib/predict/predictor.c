@@ -64,7 +64,7 @@ void hr__pred_layout_free(hr_predictor *p)
     p->row_entry = NULL;
     p->row_hash = NULL;
     p->n_entries = p->cap_entries = p->table_cap = 0;
-    p->row_cap = p->row_next = p->row_count = 0;
+    p->row_cap = p->row_alloc = p->row_next = p->row_count = 0;
     p->pending_first = p->pending_count = 0;
 }
 
@@ -134,14 +134,6 @@ int hr__pred_layout_alloc(hr_predictor *p, size_t cap_entries)
         (uint32_t)p->xparams[HR_PREDICTOR_EXP_SKETCH_DEPTH]);
     if (rc != HR_OK)
         goto fail;
-    if (p->row_cap) {
-        p->rows = hr__malloc(env, p->row_cap * (p->nfeat + 1) * sizeof(float));
-        p->labels = hr__malloc(env, p->row_cap);
-        p->row_entry = hr__malloc(env, p->row_cap * sizeof(uint32_t));
-        p->row_hash = hr__malloc(env, p->row_cap * sizeof(uint64_t));
-        if (!p->rows || !p->labels || !p->row_entry || !p->row_hash)
-            goto fail;
-    }
     if (cap_entries) {
         p->entries = hr__malloc(env, cap_entries * sizeof *p->entries);
         p->fstate = hr__malloc(env, cap_entries * p->fstride * sizeof(float));
@@ -171,6 +163,40 @@ int hr__pred_start(hr_predictor *p, uint64_t now_ns)
     return HR_OK;
 }
 
+/* Room for `rows` training examples. The ring grows as examples arrive (so
+ * a large TRAIN_ROWS, or a loaded state that asks for one, costs memory
+ * only once it is used); while it is not full, rows are appended in order,
+ * so growing never moves one. */
+static int ring_reserve(hr_predictor *p, size_t rows)
+{
+    if (rows <= p->row_alloc)
+        return HR_OK;
+    size_t n = p->row_alloc * 2 > 1024 ? p->row_alloc * 2 : 1024;
+    if (n < rows)
+        n = rows;
+    if (n > p->row_cap)
+        n = p->row_cap;
+    const hr_env *env = p->env;
+    float *r = hr__realloc(env, p->rows, n * (p->nfeat + 1) * sizeof *r);
+    if (!r)
+        return HR_ENOMEM;
+    p->rows = r;
+    int8_t *l = hr__realloc(env, p->labels, n);
+    if (!l)
+        return HR_ENOMEM;
+    p->labels = l;
+    uint32_t *e = hr__realloc(env, p->row_entry, n * sizeof *e);
+    if (!e)
+        return HR_ENOMEM;
+    p->row_entry = e;
+    uint64_t *h = hr__realloc(env, p->row_hash, n * sizeof *h);
+    if (!h)
+        return HR_ENOMEM;
+    p->row_hash = h;
+    p->row_alloc = n;
+    return HR_OK;
+}
+
 int hr__pred_advance(hr_predictor *p, uint64_t now_ns)
 {
     if (now_ns == 0) /* 0 marks "never" in the key state */
@@ -181,6 +207,14 @@ int hr__pred_advance(hr_predictor *p, uint64_t now_ns)
         now_ns = p->now_ns; /* the wall clock stepped back: hold */
     uint64_t w = now_ns / p->window_ns;
     if (w > p->cw) {
+        /* Memory first: a failure leaves the window open, nothing changed. */
+        size_t m = (size_t)p->xparams[HR_PREDICTOR_EXP_ROWS_PER_WINDOW];
+        if (m > p->n_entries)
+            m = p->n_entries;
+        size_t need = p->row_count + m;
+        if (p->row_cap && ring_reserve(p, need < p->row_cap ? need : p->row_cap))
+            return hr__fail(&p->error, HR_ENOMEM,
+                            "training examples: out of memory");
         hr__pred_collect(p, p->cw);
         uint64_t a = (uint64_t)p->xparams[HR_PREDICTOR_EXP_AGING_WINDOWS];
         hr__psketch_age(&p->sketch, w / a - p->cw / a);
