@@ -283,6 +283,7 @@ static int read_entry(hr_predictor *p, hr_predictor *t, rbuf *r)
     }
     if (!ok || r->bad || e->last_ns > t->now_ns ||
         e->prev_last_ns > e->last_ns || e->win > t->cw ||
+        (e->prev_last_ns && e->prev_last_ns / t->window_ns >= e->win) ||
         e->first_win > e->win ||
         (e->last_ns && e->last_ns / t->window_ns != e->win))
         return corrupt(p, "bad key state");
