@@ -17,5 +17,6 @@
 #include <heliosrepl/stream.h>
 #include <heliosrepl/qos.h>
 #include <heliosrepl/copy.h>
+#include <heliosrepl/predict.h>
 
 #endif /* HELIOSREPL_H */

@@ -20,7 +20,8 @@ existing rows for its initial copy (see :mod:`heliosrepl.copy`); an
 :class:`Applier` applies tenants' transactions exactly once to a target
 PostgreSQL (see :mod:`heliosrepl.apply`). A :class:`Scheduler` decides which
 tenant's work runs next (reservation / weight / limit, see
-:mod:`heliosrepl.qos`).
+:mod:`heliosrepl.qos`). A :class:`Predictor` predicts which
+tenants / tables will be hot (see :mod:`heliosrepl.predict`).
 """
 
 from ._lib import BINDING_MAJOR, BINDING_MINOR
@@ -40,6 +41,8 @@ from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
 from .copy import Copier, CopierOpts
 from .qos import (Phase, Scheduler, SchedulerParam, Setting, TenantStats,
                   Tier, scheduler_param_bounds)
+from .predict import (Access, Predictor, PredictorInfo, PredictorParam,
+                      Scorer, predictor_param_bounds)
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -50,6 +53,7 @@ __all__ = [
     "ApplierPhase",
     "ApplierStats",
     "ApplyOp",
+    "Access",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
@@ -86,6 +90,10 @@ __all__ = [
     "Scheduler",
     "SchedulerParam",
     "Setting",
+    "Predictor",
+    "PredictorInfo",
+    "PredictorParam",
+    "Scorer",
     "Status",
     "Stream",
     "StreamChange",
@@ -100,6 +108,7 @@ __all__ = [
     "frame_inspect",
     "is_fatal",
     "param_bounds",
+    "predictor_param_bounds",
     "require_version",
     "scheduler_param_bounds",
     "status_name",
