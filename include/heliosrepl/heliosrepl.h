@@ -15,7 +15,9 @@
 #include <heliosrepl/codec.h>
 #include <heliosrepl/pgoutput.h>
 #include <heliosrepl/stream.h>
+#include <heliosrepl/qos.h>
 #include <heliosrepl/copy.h>
 #include <heliosrepl/transport.h>
+#include <heliosrepl/predict.h>
 
 #endif /* HELIOSREPL_H */

@@ -271,7 +271,7 @@ int hr_applier_begin(hr_applier *a, const char *tenant_id, uint64_t end_lsn)
 {
     if (!a)
         return HR_EINVAL;
-    hr__atxn *t = NULL;
+    hr__atxn *t = NULL; /* set by open_txn on HR_OK; gcc -O3 cannot tell */
     int rc = open_txn(a, tenant_id, HR__TX_STREAM, end_lsn, &t);
     if (rc != HR_OK)
         return rc;
@@ -287,7 +287,7 @@ int hr_applier_begin_copy(hr_applier *a, const char *tenant_id,
         return HR_EINVAL;
     if (!schema_name || !*schema_name || !table_name || !*table_name)
         return hr__fail(&a->error, HR_EINVAL, "no table named");
-    hr__atxn *t = NULL;
+    hr__atxn *t = NULL; /* set by open_txn on HR_OK; gcc -O3 cannot tell */
     int rc = open_txn(a, tenant_id, HR__TX_COPY, snapshot_lsn, &t);
     if (rc != HR_OK)
         return rc;
@@ -383,7 +383,7 @@ int hr_applier_finish_copy(hr_applier *a, const char *tenant_id, uint64_t lsn)
 {
     if (!a)
         return HR_EINVAL;
-    hr__atxn *t = NULL;
+    hr__atxn *t = NULL; /* set by open_txn on HR_OK; gcc -O3 cannot tell */
     int rc = open_txn(a, tenant_id, HR__TX_FINISH, lsn, &t);
     if (rc != HR_OK)
         return rc;

@@ -30,7 +30,7 @@ hr_install_missing() {
 # What building the library needs.
 HR_BUILD_PACKAGES=(build-essential cmake pkg-config libpq-dev libzstd-dev
     libsnappy-dev libssl-dev libnats-dev libxxhash-dev libinih-dev libjansson-dev
-    check)
+    libxgboost-dev check)
 # What the servers of the demo and the integration tests need.
 HR_SERVER_PACKAGES=(postgresql-15 nats-server util-linux procps)
 # What the whole test suite needs on top: second compiler + sanitizers,

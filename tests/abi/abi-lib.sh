@@ -10,6 +10,10 @@ HR_SRC_DIR=$(cd "$HR_ABI_DIR/../.." && pwd)
 HR_BASELINE="$HR_ABI_DIR/libheliosrepl.abi"
 HR_SYMBOLS="$HR_ABI_DIR/symbols.txt"
 HR_SONAME=libheliosrepl.so.1
+# Functions outside the ABI promise (hr_<module>_exp_* under the node
+# HELIOSREPL_EXPERIMENTAL, lib/heliosrepl.map) are left out of the ABI
+# description by this suppression.
+HR_EXPERIMENTAL_SUPPR="$HR_ABI_DIR/experimental.suppr"
 
 hr_die() {
     echo "$(basename "$0"): $*" >&2
@@ -69,18 +73,23 @@ hr_dynsyms() {
 # for a non-default version), sorted. The version node definitions (ABS
 # symbols named after the node) are left out.
 hr_dump_symbols() {
-    hr_dynsyms | awk '!($1 == "OBJECT" && $3 ~ /^HELIOSREPL_[0-9]+\.[0-9]+$/) { print $3 }' |
+    hr_dynsyms | awk '!($1 == "OBJECT" && $3 ~ /^HELIOSREPL_([0-9]+\.[0-9]+|EXPERIMENTAL)$/) { print $3 }' |
         LC_ALL=C sort
 }
 
 # hr_check_symbol_rules: every exported symbol is a public hr_* function or
-# object (not an internal hr__ name) under a HELIOSREPL_x.y version node; the
-# only unversioned symbols are the version node definitions. Prints the
-# offenders and returns 1 if any.
+# object (not an internal hr__ name) under a HELIOSREPL_x.y version node, or
+# an experimental hr_<module>_exp_* function under HELIOSREPL_EXPERIMENTAL
+# (and nothing else there); the only unversioned symbols are the version node
+# definitions. Prints the offenders and returns 1 if any.
 hr_check_symbol_rules() {
     hr_dynsyms | awk '
-        $1 == "OBJECT" && $3 ~ /^HELIOSREPL_[0-9]+\.[0-9]+$/ { next }
+        $1 == "OBJECT" && $3 ~ /^HELIOSREPL_([0-9]+\.[0-9]+|EXPERIMENTAL)$/ { next }
         $3 !~ /@/ { print "unversioned symbol: " $0; bad = 1; next }
+        $3 ~ /@@?HELIOSREPL_EXPERIMENTAL$/ {
+            if ($3 !~ /^hr_[a-z0-9][a-z0-9_]*_exp_[a-z0-9_]+@@?HELIOSREPL_EXPERIMENTAL$/ || $1 != "FUNC") {
+                print "not an hr_<module>_exp_* function: " $0; bad = 1 }
+            next }
         $3 !~ /^hr_[a-z0-9][a-z0-9_]*@@?HELIOSREPL_[0-9]+\.[0-9]+$/ {
             print "not a public hr_* symbol under a HELIOSREPL_ node: " $0; bad = 1; next }
         $1 != "FUNC" && $1 != "OBJECT" { print "unexpected symbol type: " $0; bad = 1; next }
@@ -101,7 +110,8 @@ hr_abidw() {
     hr_headers_dirs
     for d in "${HR_HEADERS_DIRS[@]}"; do dirs+=(--headers-dir "$d"); done
     tmp=$(mktemp)
-    if ! abidw "${dirs[@]}" --drop-private-types --no-corpus-path \
+    if ! abidw "${dirs[@]}" --suppressions "$HR_EXPERIMENTAL_SUPPR" \
+        --drop-private-types --no-corpus-path \
         --no-comp-dir-path --short-locs --type-id-style hash \
         --out-file "$tmp" "$HR_LIB"; then
         rm -f "$tmp"

@@ -3,14 +3,16 @@
 #
 # Every public header (SRC_DIR/include/heliosrepl/*.h, the umbrella
 # heliosrepl.h among them, plus the generated BUILD_DIR/include/heliosrepl/
-# version.h) compiles alone, included twice (include guard), as
+# version.h) compiles alone, included twice (include guard), with and without
+# HR_EXPERIMENTAL defined (the knobs outside the ABI promise), as
 #   C99:   gcc/clang   -std=c99   -Wall -Wextra -Werror -pedantic
 #   C++11: g++/clang++ -std=c++11 -Wall -Wextra -Werror -pedantic
 # with every one of these compilers found on PATH (or $CC / $CXX).
 # Then one translation unit with all the headers takes the address of every
 # symbol the built library (LIBRARY, default BUILD_DIR/lib/libheliosrepl.so.1)
-# exports: as C it proves each is declared in a public header, as C++ that each
-# has C linkage (the object refers to the plain name).
+# exports: as C it proves each is declared in a public header (experimental
+# functions with HR_EXPERIMENTAL defined), as C++ that each has C linkage (the
+# object refers to the plain name).
 # Exit 77 (skipped) when C passes but no C++ compiler is installed.
 set -euo pipefail
 
@@ -49,18 +51,22 @@ cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes -Wundef -Ws
 cxxflags=(-std=c++11 -Wall -Wextra -Werror -pedantic -Wundef -Wshadow)
 
 fails=0 runs=0
-compile() { # lang compiler header
-    local lang=$1 cc=$2 h=$3 tu obj log name
+compile() { # lang compiler header [experimental]
+    local lang=$1 cc=$2 h=$3 exp=${4:-} tu obj log name what="<$h>"
     name=$(basename "$h" .h)
     tu="$work/$name.$lang"
     obj="$work/$name-$(basename "$cc").o"
     log="$work/log"
     {
+        if [ -n "$exp" ]; then
+            echo "#define HR_EXPERIMENTAL"
+            what="<$h> (HR_EXPERIMENTAL)"
+        fi
         echo "#include <$h>"
         echo "#include <$h>"
         echo "typedef int hr_header_check_nonempty_tu; /* ISO C: no empty TU */"
     } >"$tu"
-    compile_tu "$lang" "$cc" "$tu" "<$h>" "$obj"
+    compile_tu "$lang" "$cc" "$tu" "$what" "$obj"
 }
 
 compile_tu() { # lang compiler file description object
@@ -85,10 +91,10 @@ compile_tu() { # lang compiler file description object
 
 [ ${#ccs[@]} -gt 0 ] || { echo "FAIL: no C compiler (gcc, clang) found" >&2; exit 1; }
 for cc in "${ccs[@]}"; do
-    for h in "${headers[@]}"; do compile c "$cc" "$h"; done
+    for h in "${headers[@]}"; do compile c "$cc" "$h"; compile c "$cc" "$h" exp; done
 done
 for cxx in "${cxxs[@]}"; do
-    for h in "${headers[@]}"; do compile cpp "$cxx" "$h"; done
+    for h in "${headers[@]}"; do compile cpp "$cxx" "$h"; compile cpp "$cxx" "$h" exp; done
 done
 
 # Every exported symbol: declared by the headers, with C linkage.
@@ -103,6 +109,7 @@ if [ -f "$lib" ]; then
                  n = $8; sub(/@.*/, "", n); print $4, n }' | LC_ALL=C sort -u >"$work/exports"
     tu="$work/exports_tu"
     {
+        echo "#define HR_EXPERIMENTAL"
         for h in "${headers[@]}"; do echo "#include <$h>"; done
         echo "typedef void (*hr_any_fn)(void);"
         echo "hr_any_fn hr_header_check_fns[] = {"

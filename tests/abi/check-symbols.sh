@@ -5,7 +5,8 @@
 #   - each is hr_* (never an internal hr__ name), a function or an object,
 #     under a HELIOSREPL_x.y version node from lib/heliosrepl.map; nothing is
 #     exported unversioned except the version node definitions;
-#   - every function declared in include/heliosrepl/*.h is exported;
+#   - every function declared in include/heliosrepl/*.h is exported (those
+#     under #ifdef HR_EXPERIMENTAL included);
 #   - the list ("name@@NODE", sorted) equals the committed tests/abi/symbols.txt.
 # A deliberate change regenerates symbols.txt with tests/abi/update-baseline.sh.
 set -euo pipefail
@@ -34,7 +35,7 @@ if command -v gcc >/dev/null 2>&1; then
     for h in "$HR_SRC_DIR"/include/heliosrepl/*.h; do
         echo "#include <heliosrepl/$(basename "$h")>"
     done >"$work/all.c"
-    if gcc -std=c99 -I"$HR_SRC_DIR/include" -I"$HR_BUILD_DIR/include" \
+    if gcc -std=c99 -DHR_EXPERIMENTAL -I"$HR_SRC_DIR/include" -I"$HR_BUILD_DIR/include" \
         -aux-info "$work/decls" -fsyntax-only "$work/all.c" 2>"$work/log"; then
         awk -v a="$HR_SRC_DIR/include/heliosrepl/" -v b="$HR_BUILD_DIR/include/heliosrepl/" '
             (index($0, "/* " a) == 1 || index($0, "/* " b) == 1) && / extern / &&

@@ -522,7 +522,8 @@ func TestEveryPublicFunctionIsBound(t *testing.T) {
 		perHeader[h]++
 	}
 	if perHeader["core.h"] < 10 || perHeader["batch.h"] < 25 || perHeader["codec.h"] < 12 ||
-		perHeader["pgoutput.h"] < 30 || perHeader["stream.h"] < 30 || perHeader["apply.h"] < 30 {
+		perHeader["pgoutput.h"] < 30 || perHeader["stream.h"] < 30 || perHeader["apply.h"] < 30 ||
+		perHeader["qos.h"] < 15 || perHeader["predict.h"] < 12 {
 		t.Fatalf("too few functions found: %v", perHeader)
 	}
 	sources, err := filepath.Glob("*.go")

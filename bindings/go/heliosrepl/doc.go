@@ -18,9 +18,12 @@
 // PgTxn snapshots of committed transactions, whose row changes convert to
 // typed batches (PgTxn.Batches, inside the callback). An Applier
 // (NewApplier) applies tenants' transactions exactly once to a target
-// PostgreSQL; Applier.AddBatch takes a Batch over (Batch.Moved). Every
-// handle has Close; finalizers release forgotten ones, but close them
-// explicitly.
+// PostgreSQL; Applier.AddBatch takes a Batch over (Batch.Moved). A
+// Scheduler (NewScheduler) decides which tenant's work runs next
+// (reservation, weight, limit; sans-I/O, time passed in). A Predictor
+// (NewPredictor) predicts which tenants / tables will be accessed in the
+// coming window from the access events the host reports. Every handle has
+// Close; finalizers release forgotten ones, but close them explicitly.
 //
 // Memory: byte values are copied into C memory before they are passed to
 // the library, and frames, blobs and values the library returns are copied

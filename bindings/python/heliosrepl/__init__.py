@@ -18,7 +18,10 @@ changes convert to typed batches (see :mod:`heliosrepl.pgoutput`). A
 (see :mod:`heliosrepl.stream`); a :class:`Copier` reads a tenant's
 existing rows for its initial copy (see :mod:`heliosrepl.copy`); an
 :class:`Applier` applies tenants' transactions exactly once to a target
-PostgreSQL (see :mod:`heliosrepl.apply`). A :class:`Transport` moves encoded
+PostgreSQL (see :mod:`heliosrepl.apply`). A :class:`Scheduler` decides which
+tenant's work runs next (reservation / weight / limit, see
+:mod:`heliosrepl.qos`). A :class:`Predictor` predicts which
+tenants / tables will be hot (see :mod:`heliosrepl.predict`). A :class:`Transport` moves encoded
 frames with their metadata (see :mod:`heliosrepl.transport`).
 """
 
@@ -37,6 +40,10 @@ from .pgoutput import (PgChange, PgChangeKind, PgColumn, PgDecoder,
                        PgDecoderParam, PgMessage, PgRelation, PgTruncate,
                        PgTruncateOption, PgTxn, PgValue, PgValueForm)
 from .copy import Copier, CopierOpts
+from .qos import (Phase, Scheduler, SchedulerParam, Setting, TenantStats,
+                  Tier, scheduler_param_bounds)
+from .predict import (Access, Predictor, PredictorInfo, PredictorParam,
+                      Scorer, predictor_param_bounds)
 from .stream import (PollFlag, Stream, StreamChange, StreamMode, StreamOpts,
                      StreamPhase, StreamRole, stream_batches,
                      stream_to_batch)
@@ -49,6 +56,7 @@ __all__ = [
     "ApplierPhase",
     "ApplierStats",
     "ApplyOp",
+    "Access",
     "BINDING_MAJOR",
     "BINDING_MINOR",
     "Batch",
@@ -71,6 +79,7 @@ __all__ = [
     "OP_TRUNCATE",
     "Oid",
     "Param",
+    "Phase",
     "PgChange",
     "PgChangeKind",
     "PgColumn",
@@ -84,6 +93,13 @@ __all__ = [
     "PgValue",
     "PgValueForm",
     "PollFlag",
+    "Scheduler",
+    "SchedulerParam",
+    "Setting",
+    "Predictor",
+    "PredictorInfo",
+    "PredictorParam",
+    "Scorer",
     "Status",
     "Stream",
     "StreamChange",
@@ -91,6 +107,8 @@ __all__ = [
     "StreamOpts",
     "StreamPhase",
     "StreamRole",
+    "TenantStats",
+    "Tier",
     "Transport",
     "TransportKind",
     "TransportParam",
@@ -99,7 +117,9 @@ __all__ = [
     "frame_inspect",
     "is_fatal",
     "param_bounds",
+    "predictor_param_bounds",
     "require_version",
+    "scheduler_param_bounds",
     "status_name",
     "stream_batches",
     "stream_to_batch",

@@ -10,7 +10,7 @@ The shared library is looked up, in order, at:
 
 Every public function (``heliosrepl/core.h``, ``batch.h``, ``codec.h``,
 ``pgoutput.h``, ``stream.h``, ``apply.h``,
-``copy.h``) gets its ``argtypes`` and
+``copy.h``, ``qos.h``, ``predict.h``) gets its ``argtypes`` and
 ``restype`` here, so no call goes through ctypes' int-only defaults.
 Read-only byte buffers (``const void *``, ``const uint8_t *``) are declared
 ``c_char_p``: a ``bytes`` object is passed by address, embedded NUL bytes
@@ -24,6 +24,8 @@ import ctypes
 import ctypes.util
 import os
 from pathlib import Path
+
+from . import _lib_qos
 
 #: The library version this binding was written for (hr_check_version).
 BINDING_MAJOR = 1
@@ -49,6 +51,7 @@ hr_applier_p = ctypes.c_void_p  # opaque hr_applier *
 hr_applier_opts_p = ctypes.c_void_p  # opaque hr_applier_opts *
 hr_copier_p = ctypes.c_void_p  # opaque hr_copier *
 hr_copier_opts_p = ctypes.c_void_p  # opaque hr_copier_opts *
+hr_predictor_p = ctypes.c_void_p  # opaque hr_predictor *
 
 #: void *(*malloc)(void *ctx, size_t size) and friends (hr_allocator).
 MALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -212,6 +215,23 @@ class CopierCallbacks(ctypes.Structure):
     ]
 
 
+class PredictorInfo(ctypes.Structure):
+    """struct hr_predictor_info (predict.h); `size` is set by the caller."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("keys", ctypes.c_uint64),
+        ("windows", ctypes.c_uint64),
+        ("examples", ctypes.c_uint64),
+        ("events", ctypes.c_uint64),
+        ("learned_active", ctypes.c_int),
+        ("trainings", ctypes.c_int),
+        ("learned_auc", ctypes.c_double),
+        ("heuristic_auc", ctypes.c_double),
+        ("model_failures", ctypes.c_uint64),
+    ]
+
+
 class FrameInfo(ctypes.Structure):
     """struct hr_frame_info (codec.h); `size` is set by the caller."""
 
@@ -249,7 +269,8 @@ _c_bytes = ctypes.c_char_p  # const void * / const uint8_t * / const char *
 _p = ctypes.POINTER
 
 # name: (restype, argtypes), in the order of core.h, batch.h, codec.h,
-# pgoutput.h, stream.h, apply.h, copy.h, transport.h.
+# pgoutput.h, stream.h, apply.h, copy.h, transport.h, predict.h (qos.h:
+# _lib_qos.py).
 _PROTOTYPES = {
     "hr_strerror": (ctypes.c_char_p, [ctypes.c_int]),
     "hr_status_name": (ctypes.c_char_p, [ctypes.c_int]),
@@ -527,7 +548,36 @@ _PROTOTYPES = {
                                   _p(ctypes.c_uint64), _p(_c_size),
                                   _p(_c_size)]),
     "hr_transport_errmsg": (ctypes.c_char_p, [hr_transport_p]),
+    # --- predict.h ---
+    "hr_predictor_new": (_c_int, [hr_env_p, _p(hr_predictor_p)]),
+    "hr_predictor_free": (None, [hr_predictor_p]),
+    "hr_predictor_set_param": (_c_int, [hr_predictor_p, _c_int,
+                                        ctypes.c_int64]),
+    "hr_predictor_get_param": (_c_int, [hr_predictor_p, _c_int,
+                                        _p(ctypes.c_int64)]),
+    "hr_predictor_param_bounds": (_c_int, [_c_int, _p(ctypes.c_int64),
+                                           _p(ctypes.c_int64)]),
+    "hr_predictor_observe": (_c_int, [hr_predictor_p, _c_bytes,
+                                      ctypes.c_uint64, _c_int,
+                                      ctypes.c_uint32]),
+    "hr_predictor_advance": (_c_int, [hr_predictor_p, ctypes.c_uint64]),
+    "hr_predictor_score": (_c_int, [hr_predictor_p, _c_bytes, ctypes.c_uint64,
+                                    _p(ctypes.c_double)]),
+    "hr_predictor_top_k": (_c_int, [hr_predictor_p, ctypes.c_uint64,
+                                    _p(ctypes.c_void_p), _p(ctypes.c_double),
+                                    _c_size, _p(_c_size)]),
+    "hr_predictor_train": (_c_int, [hr_predictor_p, ctypes.c_uint64]),
+    "hr_predictor_get_info": (_c_int, [hr_predictor_p, _p(PredictorInfo)]),
+    "hr_predictor_save": (_c_int, [hr_predictor_p, _p(ctypes.c_void_p),
+                                   _p(_c_size)]),
+    "hr_predictor_load": (_c_int, [hr_predictor_p, _c_bytes, _c_size]),
+    "hr_predictor_errmsg": (ctypes.c_char_p, [hr_predictor_p]),
 }
+
+
+# qos.h lives in its own file to keep this one short.
+_PROTOTYPES.update(_lib_qos.prototypes(hr_env_p))
+QosTenantStats = _lib_qos.QosTenantStats
 
 
 def _build_tree_candidates():

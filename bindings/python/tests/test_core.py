@@ -30,7 +30,8 @@ SOURCE_INCLUDE_DIR = Path(__file__).resolve().parents[3] / "include" / "heliosre
 #: Headers whose functions the binding must cover (at least these; any other
 #: public header found is checked too).
 BOUND_HEADERS = ("core.h", "batch.h", "codec.h", "pgoutput.h", "stream.h",
-                 "apply.h", "copy.h", "transport.h")
+                 "apply.h", "copy.h", "qos.h", "predict.h",
+                 "transport.h")
 
 
 def public_functions(text):
@@ -88,6 +89,8 @@ class LoadTest(unittest.TestCase):
         self.assertGreater(per_header["pgoutput.h"], 30, per_header)
         self.assertGreater(per_header["stream.h"], 30, per_header)
         self.assertGreater(per_header["apply.h"], 30, per_header)
+        self.assertGreater(per_header["qos.h"], 15, per_header)
+        self.assertGreater(per_header["predict.h"], 12, per_header)
         missing = sorted(f"{declared[n]}: {n}" for n in
                          set(declared) - set(_lib._PROTOTYPES))
         self.assertEqual(missing, [], "functions without a prototype")
