@@ -250,38 +250,81 @@ void dispatch_clear_heat(dispatch *d, uint64_t now)
         dispatch_set_heat(d, i, 0, now);
 }
 
+static int score_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
+}
+
 int dispatch_apply_predictor(dispatch *d, hr_predictor *p, uint64_t now,
                              uint64_t now_wall_ns)
 {
     if (!d || !p)
         return HR_EINVAL;
+    double *score = calloc(d->n, sizeof *score);
+    double *sorted = calloc(d->n, sizeof *sorted);
+    if (!score || !sorted) {
+        free(score);
+        free(sorted);
+        return HR_ENOMEM;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        int rc = d->t[i].name ? hr_predictor_score(p, d->t[i].name, now_wall_ns,
+                                                   &score[i])
+                              : HR_OK;
+        if (rc != HR_OK) {
+            free(score);
+            free(sorted);
+            return rc;
+        }
+        sorted[i] = score[i];
+    }
+    /* Hot: a score of DISPATCH_HOT_SCORE or more, and among the best
+     * DISPATCH_HOT_SHARE of the tenants (a raised weight raises nobody
+     * when everybody has it). */
+    qsort(sorted, d->n, sizeof *sorted, score_desc);
+    size_t k = (size_t)((double)d->n * DISPATCH_HOT_SHARE);
+    double cut = k ? sorted[k - 1] : 2.0;
+    if (cut < DISPATCH_HOT_SCORE)
+        cut = DISPATCH_HOT_SCORE;
     int hot = 0;
     for (size_t i = 0; i < d->n; i++) {
-        if (!d->t[i].name)
-            continue;
-        double score = 0;
-        int rc = hr_predictor_score(p, d->t[i].name, now_wall_ns, &score);
-        if (rc != HR_OK)
-            return rc;
-        if (score >= DISPATCH_HOT_SCORE)
-            hot++;
-        dispatch_set_heat(d, i, score, now);
+        int is_hot = score[i] >= cut && (size_t)hot < (k ? k : 0);
+        hot += is_hot;
+        dispatch_set_heat(d, i, is_hot ? score[i] : 0, now);
     }
+    free(score);
+    free(sorted);
     return hot;
 }
 
-int dispatch_observe(dispatch *d, hr_predictor *p, size_t i,
-                     const char *table, uint64_t now_wall_ns,
-                     hr_predictor_access kind)
+static int observe_table(dispatch *d, hr_predictor *p, size_t i,
+                         const char *table, uint64_t now_wall_ns,
+                         hr_predictor_access kind)
+{
+    char key[HR_PREDICTOR_KEY_MAX + 1];
+    int len = snprintf(key, sizeof key, "%s/%s", d->t[i].name, table);
+    if (len < 0 || (size_t)len >= sizeof key)
+        return HR_EINVAL;
+    return hr_predictor_observe(p, key, now_wall_ns, kind, 1);
+}
+
+int dispatch_observe(dispatch *d, hr_predictor *p, size_t i, const char *table,
+                     uint64_t now_wall_ns, hr_predictor_access kind)
 {
     if (!d || !p || i >= d->n || !d->t[i].name)
         return HR_EINVAL;
     int rc = hr_predictor_observe(p, d->t[i].name, now_wall_ns, kind, 1);
     if (rc != HR_OK || !table)
         return rc;
-    char key[HR_PREDICTOR_KEY_MAX + 1];
-    int len = snprintf(key, sizeof key, "%s/%s", d->t[i].name, table);
-    if (len < 0 || (size_t)len >= sizeof key)
+    return observe_table(d, p, i, table, now_wall_ns, kind);
+}
+
+int dispatch_observe_table(dispatch *d, hr_predictor *p, size_t i,
+                           const char *table, uint64_t now_wall_ns,
+                           hr_predictor_access kind)
+{
+    if (!d || !p || i >= d->n || !d->t[i].name || !table)
         return HR_EINVAL;
-    return hr_predictor_observe(p, key, now_wall_ns, kind, 1);
+    return observe_table(d, p, i, table, now_wall_ns, kind);
 }

@@ -42,6 +42,8 @@
 #define DISPATCH_HOT_MAX 4.0
 /* Scores below this leave the tier's weight; from it up: x2 .. x4. */
 #define DISPATCH_HOT_SCORE 0.3
+/* dispatch_apply_predictor raises at most this share of the tenants. */
+#define DISPATCH_HOT_SHARE 0.2
 
 #define DISPATCH_NONE SIZE_MAX
 
@@ -68,10 +70,10 @@ typedef struct dispatch {
     hr_scheduler *sched;
     dispatch_tenant *t;
     size_t n;
-    size_t cur;      /* tenant whose unit is being handed over */
+    size_t cur;       /* tenant whose unit is being handed over */
     int64_t cur_cost; /* cost of what of it was handed over */
-    size_t peeked;   /* tenant of the last dispatch_peek */
-    size_t queued;   /* messages queued, all tenants */
+    size_t peeked;    /* tenant of the last dispatch_peek */
+    size_t queued;    /* messages queued, all tenants */
     dispatch_free_fn free_msg;
 } dispatch;
 
@@ -126,17 +128,25 @@ double dispatch_set_heat(dispatch *d, size_t i, double score, uint64_t now);
 void dispatch_clear_heat(dispatch *d, uint64_t now);
 /*
  * dispatch_apply_predictor - dispatch_set_heat for every named tenant from
- * its predictor score at wall-clock now_wall_ns. Returns the number of hot
- * tenants, or a negative HR_ code.
+ * its predictor score at wall-clock now_wall_ns: the tenants scoring
+ * DISPATCH_HOT_SCORE or more, at most the best DISPATCH_HOT_SHARE of them
+ * (ties: the first indexes), are hot; the others get their tier's weight.
+ * Returns the number of hot tenants, or a negative HR_ code.
  */
 int dispatch_apply_predictor(dispatch *d, hr_predictor *p, uint64_t now,
                              uint64_t now_wall_ns);
 /*
  * dispatch_observe - report an access of tenant i (and of "tenant/table"
- * when table is not NULL) to the predictor. HR_ codes.
+ * when table is not NULL) to the predictor: what makes a tenant hot.
+ * dispatch_observe_table reports "tenant/table" only: the writes the agent
+ * replicates (every replicated tenant writes all the time, so they would
+ * make every tenant hot; they still rank its tables for the copy order).
+ * HR_ codes.
  */
-int dispatch_observe(dispatch *d, hr_predictor *p, size_t i,
-                     const char *table, uint64_t now_wall_ns,
-                     hr_predictor_access kind);
+int dispatch_observe(dispatch *d, hr_predictor *p, size_t i, const char *table,
+                     uint64_t now_wall_ns, hr_predictor_access kind);
+int dispatch_observe_table(dispatch *d, hr_predictor *p, size_t i,
+                           const char *table, uint64_t now_wall_ns,
+                           hr_predictor_access kind);
 
 #endif /* HR_AGENT_DISPATCH_H */

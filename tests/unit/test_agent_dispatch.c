@@ -53,11 +53,10 @@ static void teardown(void)
 static void no_rates(void)
 {
     for (int tier = HR_QOS_PREMIUM; tier <= HR_QOS_BASIC; tier++) {
-        ck_assert_int_eq(hr_scheduler_set_tier(d.sched, tier,
-                                               HR_QOS_RESERVATION, 0),
-                         HR_OK);
         ck_assert_int_eq(
-            hr_scheduler_set_tier(d.sched, tier, HR_QOS_LIMIT, 0), HR_OK);
+            hr_scheduler_set_tier(d.sched, tier, HR_QOS_RESERVATION, 0), HR_OK);
+        ck_assert_int_eq(hr_scheduler_set_tier(d.sched, tier, HR_QOS_LIMIT, 0),
+                         HR_OK);
     }
 }
 
@@ -77,11 +76,10 @@ static size_t take(uint64_t now, void **msg)
 static void push_unit(size_t tenant, size_t first, size_t msgs, int64_t cost)
 {
     for (size_t k = 0; k < msgs; k++) {
-        uint32_t f = (k == 0 ? DISPATCH_FIRST : 0) |
-                     (k + 1 == msgs ? DISPATCH_LAST : 0);
+        uint32_t f =
+            (k == 0 ? DISPATCH_FIRST : 0) | (k + 1 == msgs ? DISPATCH_LAST : 0);
         ck_assert_int_eq(
-            dispatch_push(&d, tenant, M(tenant, first + k), f, cost, 0),
-            HR_OK);
+            dispatch_push(&d, tenant, M(tenant, first + k), f, cost, 0), HR_OK);
     }
 }
 
@@ -142,8 +140,7 @@ START_TEST(open_unit_waits_for_its_rest)
     ck_assert_int_eq(dispatch_push(&d, 0, M(0, 1), 0, 1, 2), HR_OK);
     ck_assert_uint_eq(take(3, NULL), 0);
     ck_assert_ptr_null(dispatch_peek(&d, 3, NULL, NULL));
-    ck_assert_int_eq(dispatch_push(&d, 0, M(0, 2), DISPATCH_LAST, 1, 4),
-                     HR_OK);
+    ck_assert_int_eq(dispatch_push(&d, 0, M(0, 2), DISPATCH_LAST, 1, 4), HR_OK);
     ck_assert_uint_eq(take(5, NULL), 0);
     ck_assert_uint_eq(take(6, NULL), 1);
 }
@@ -203,8 +200,8 @@ END_TEST
 static double setting(size_t t, hr_qos_setting which)
 {
     double v = -1;
-    ck_assert_int_eq(
-        hr_scheduler_tenant_setting(d.sched, t, which, &v, NULL), HR_OK);
+    ck_assert_int_eq(hr_scheduler_tenant_setting(d.sched, t, which, &v, NULL),
+                     HR_OK);
     return v;
 }
 
@@ -254,16 +251,15 @@ START_TEST(predictor_names_the_hot)
 {
     hr_predictor *p = NULL;
     ck_assert_int_eq(hr_predictor_new(env, &p), HR_OK);
-    ck_assert_int_eq(hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS,
-                                            10000),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS, 10000), HR_OK);
     for (int w = 0; w < 20; w++)
         for (int k = 0; k < 30; k++)
-            ck_assert_int_eq(dispatch_observe(&d, p, 1, "public.t",
-                                              WALL + (uint64_t)w * 10 * SEC +
-                                                  (uint64_t)k,
-                                              HR_PREDICTOR_WRITE),
-                             HR_OK);
+            ck_assert_int_eq(
+                dispatch_observe(&d, p, 1, "public.t",
+                                 WALL + (uint64_t)w * 10 * SEC + (uint64_t)k,
+                                 HR_PREDICTOR_WRITE),
+                HR_OK);
     int hot = dispatch_apply_predictor(&d, p, 0, WALL + 200 * SEC + 1);
     ck_assert_int_eq(hot, 1);
     double base = 0;
@@ -272,9 +268,8 @@ START_TEST(predictor_names_the_hot)
     ck_assert_double_eq(d.t[0].weight, base);
     ck_assert_double_eq(d.t[2].weight, base);
     double s = 0;
-    ck_assert_int_eq(hr_predictor_score(p, "b/public.t", WALL + 200 * SEC + 1,
-                                        &s),
-                     HR_OK);
+    ck_assert_int_eq(
+        hr_predictor_score(p, "b/public.t", WALL + 200 * SEC + 1, &s), HR_OK);
     ck_assert_double_gt(s, 0);
     hr_predictor_free(p);
 }
