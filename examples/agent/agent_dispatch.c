@@ -283,13 +283,13 @@ int dispatch_apply_predictor(dispatch *d, hr_predictor *p, uint64_t now,
      * DISPATCH_HOT_SHARE of the tenants (a raised weight raises nobody
      * when everybody has it). */
     qsort(sorted, d->n, sizeof *sorted, score_desc);
-    size_t k = (size_t)((double)d->n * DISPATCH_HOT_SHARE);
+    size_t k = (size_t)((double)d->n * DISPATCH_HOT_SHARE + 0.999);
     double cut = k ? sorted[k - 1] : 2.0;
     if (cut < DISPATCH_HOT_SCORE)
         cut = DISPATCH_HOT_SCORE;
     int hot = 0;
     for (size_t i = 0; i < d->n; i++) {
-        int is_hot = score[i] >= cut && (size_t)hot < (k ? k : 0);
+        int is_hot = score[i] >= cut && (size_t)hot < k;
         hot += is_hot;
         dispatch_set_heat(d, i, is_hot ? score[i] : 0, now);
     }
