@@ -19,8 +19,8 @@
 #define AGENT_QOS_MAX_TIERS 64
 
 typedef struct agent_qos_config {
-    long capacity;       /* bytes per second the applier serves (presets) */
-    char *tier;          /* every tenant's tier (default standard) */
+    long capacity; /* bytes per second the applier serves (presets) */
+    char *tier;    /* every tenant's tier (default standard) */
     char *tier_tenant[AGENT_QOS_MAX_TIERS]; /* tier.<tenant> = ... */
     char *tier_value[AGENT_QOS_MAX_TIERS];
     size_t n_tier;
@@ -33,8 +33,7 @@ typedef struct agent_qos_config {
 
 void agent_qos_config_defaults(agent_qos_config *q);
 /* A [qos] setting; 1 when taken, 0 on a bad name or value (inih style). */
-int agent_qos_setting(agent_qos_config *q, const char *name,
-                      const char *value);
+int agent_qos_setting(agent_qos_config *q, const char *name, const char *value);
 void agent_qos_config_free(agent_qos_config *q);
 
 struct agent;
@@ -72,8 +71,9 @@ int64_t agent_qos_timeout_ms(const struct agent *a);
 /* A replicated write of schema.table (observed for the copy order). */
 void agent_qos_observe_write(struct agent *a, struct tenant *t,
                              const char *schema, const char *table);
-/* Copy priorities: every table of the copy gets its predicted heat. */
+/* Copy priorities: every table of the tenant's copy gets its predicted
+ * heat (a short query on the source lists them). HR_ codes. */
 int agent_qos_copy_priorities(struct agent *a, struct tenant *t,
-                              hr_copier_opts *o, char **tables, size_t n);
+                              hr_copier_opts *o);
 
 #endif /* HR_AGENT_QOS_H */

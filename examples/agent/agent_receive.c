@@ -83,6 +83,9 @@ static int apply_one(agent *a, const hr_transport_msg *msg)
             drop_unit(a);
             return HR_OK;
         }
+        if (!(m.flags & HR_TRANSPORT_COPY))
+            agent_qos_observe_write(a, t, hr_batch_schema_name(b),
+                                    hr_batch_table_name(b));
         if ((rc = hr_applier_add_batch(a->applier, b)) != HR_OK) {
             tenant_fail(t, rc, "add batch", hr_applier_errmsg(a->applier));
             hr_batch_free(b);
@@ -102,20 +105,26 @@ static int apply_one(agent *a, const hr_transport_msg *msg)
     return HR_OK;
 }
 
+/* The transport's messages wait in per-tenant queues; the dispatcher
+ * (agent_qos.c) says whose unit the applier gets next. A message the
+ * applier refuses for now stays at the head of its queue. */
 int agent_receive(agent *a)
 {
     int moved = 0;
+    agent_qos_pull(a);
     while (hr_applier_phase(a->applier) == HR_APPLIER_PHASE_READY) {
-        hr_transport_msg *msg = a->held;
-        a->held = NULL;
-        if (!msg && hr_transport_recv(a->transport, &msg) != HR_OK)
-            break;
-        if (apply_one(a, msg) == HR_EAGAIN) {
-            a->held = msg;
-            break;
+        hr_transport_msg *msg = agent_qos_peek(a);
+        if (!msg) {
+            if (agent_qos_pull(a) == 0)
+                break;
+            continue;
         }
+        if (apply_one(a, msg) == HR_EAGAIN)
+            break;
+        agent_qos_pop(a);
         hr_transport_msg_free(msg);
         moved++;
+        agent_qos_pull(a);
     }
     return moved;
 }
