@@ -3,7 +3,9 @@
  * PostgreSQL through libheliosrepl, in one thread and one poll(2) loop:
  *
  *   stream on_txn -> hr_stream_to_batch -> hr_codec_encode -> transport
- *   transport -> hr_codec_decode -> hr_applier begin / add_batch / commit
+ *   transport -> hr_codec_decode -> per-tenant queues (agent_qos.c)
+ *     -> the dispatcher's pick (hr_scheduler) -> hr_applier begin /
+ *     add_batch / commit
  *   applier on_applied -> hr_stream_confirm
  *
  * plus the initial copy (hr_copier) for a tenant without a checkpoint. See

@@ -88,9 +88,14 @@ void agent_qos_config_free(agent_qos_config *q)
     memset(q, 0, sizeof *q);
 }
 
-static void free_msg(void *msg)
+static void free_msg(void *p)
 {
-    hr_transport_msg_free(msg);
+    agent_qmsg *q = p;
+    if (!q)
+        return;
+    hr_batch_free(q->batch);
+    hr_transport_msg_free(q->msg);
+    free(q);
 }
 
 static void load_state(agent *a, const char *path)
@@ -304,16 +309,33 @@ int agent_qos_pull(agent *a)
             hr_transport_msg_free(msg);
             continue;
         }
-        size_t len = 0;
-        hr_transport_msg_data(msg, &len);
+        agent_qmsg *qm = calloc(1, sizeof *qm);
+        if (!qm) {
+            tenant_fail(t, HR_ENOMEM, "dispatch", "out of memory");
+            hr_transport_msg_free(msg);
+            continue;
+        }
+        qm->msg = msg;
+        const uint8_t *data = hr_transport_msg_data(msg, &qm->len);
+        if (qm->len && t->state != TS_FAILED) {
+            int drc = hr_batch_new(a->env, &qm->batch);
+            if (drc == HR_OK)
+                drc = hr_codec_decode(a->dec, data, qm->len, t->id, qm->batch);
+            if (drc != HR_OK) {
+                tenant_fail(t, drc, "decode", hr_codec_errmsg(a->dec));
+                hr_batch_free(qm->batch);
+                qm->batch = NULL;
+            }
+        }
+        size_t len = qm->len;
         uint32_t f = ((m.flags & HR_TRANSPORT_FIRST) ? DISPATCH_FIRST : 0) |
                      ((m.flags & HR_TRANSPORT_LAST) ? DISPATCH_LAST : 0) |
                      ((m.flags & HR_TRANSPORT_ABORT) ? DISPATCH_ABORT : 0);
-        int rc = dispatch_push(&q->d, (size_t)(t - a->tenants), msg, f,
+        int rc = dispatch_push(&q->d, (size_t)(t - a->tenants), qm, f,
                                (int64_t)len + 64, now);
         if (rc != HR_OK) {
             tenant_fail(t, rc, "dispatch", "cannot queue a message");
-            hr_transport_msg_free(msg);
+            free_msg(qm);
             continue;
         }
         q->queued_bytes += len;
@@ -322,7 +344,7 @@ int agent_qos_pull(agent *a)
     return moved;
 }
 
-hr_transport_msg *agent_qos_peek(agent *a)
+agent_qmsg *agent_qos_peek(agent *a)
 {
     return dispatch_peek(&a->qos.d, agent_now_ns(a), NULL, &a->qos.wait_ns);
 }
@@ -333,10 +355,10 @@ void agent_qos_pop(agent *a)
     size_t i = q->d.peeked;
     if (i == DISPATCH_NONE || !q->d.t[i].head)
         return;
-    size_t len = 0;
-    hr_transport_msg_data(q->d.t[i].head->msg, &len);
-    q->queued_bytes -= len < q->queued_bytes ? len : q->queued_bytes;
+    agent_qmsg *qm = q->d.t[i].head->msg;
+    q->queued_bytes -= qm->len < q->queued_bytes ? qm->len : q->queued_bytes;
     dispatch_pop(&q->d, agent_now_ns(a));
+    free_msg(qm);
 }
 
 size_t agent_qos_queued(const agent *a)

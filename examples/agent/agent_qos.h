@@ -39,6 +39,15 @@ void agent_qos_config_free(agent_qos_config *q);
 struct agent;
 struct tenant;
 
+/* A queued message and its frame, decoded when it left the transport:
+ * the codec's dictionaries travel in frames, so frames are decoded in the
+ * order they were encoded, whatever order the dispatcher applies them in. */
+typedef struct agent_qmsg {
+    hr_transport_msg *msg;
+    hr_batch *batch; /* NULL: no data, or not decoded (the tenant failed) */
+    size_t len;      /* frame bytes */
+} agent_qmsg;
+
 typedef struct agent_qos {
     dispatch d;
     hr_predictor *p;
@@ -61,8 +70,9 @@ void agent_qos_tick(struct agent *a, uint64_t now);
 /* transport -> per-tenant queues, within the transport's size limits. */
 int agent_qos_pull(struct agent *a);
 /* The next message for the applier (owned by the queue), or NULL. */
-hr_transport_msg *agent_qos_peek(struct agent *a);
-/* The peeked message was consumed: it leaves the queue; the caller frees. */
+agent_qmsg *agent_qos_peek(struct agent *a);
+/* The peeked message was consumed: it leaves the queue and is freed (its
+ * batch too, unless the caller took it and set it to NULL). */
 void agent_qos_pop(struct agent *a);
 /* Messages waiting in the queues. */
 size_t agent_qos_queued(const struct agent *a);
