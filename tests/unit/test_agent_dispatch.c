@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <heliosrepl/heliosrepl.h>
@@ -275,6 +276,46 @@ START_TEST(predictor_names_the_hot)
 }
 END_TEST
 
+/* When everybody is hot, nobody is: at most DISPATCH_HOT_SHARE of the
+ * tenants get a raised weight, the best scores first. */
+START_TEST(hot_share_is_capped)
+{
+    dispatch big;
+    ck_assert_int_eq(dispatch_init(&big, env, 10, 1000000, NULL), HR_OK);
+    hr_predictor *p = NULL;
+    ck_assert_int_eq(hr_predictor_new(env, &p), HR_OK);
+    ck_assert_int_eq(
+        hr_predictor_set_param(p, HR_PREDICTOR_PARAM_WINDOW_MS, 10000), HR_OK);
+    for (size_t i = 0; i < 10; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "t%zu", i);
+        ck_assert_int_eq(dispatch_set_name(&big, i, name), HR_OK);
+    }
+    /* Every tenant read in every window: all score high. */
+    for (int w = 0; w < 20; w++)
+        for (size_t i = 0; i < 10; i++)
+            for (int k = 0; k < 5; k++)
+                ck_assert_int_eq(dispatch_observe(&big, p, i, NULL,
+                                                  WALL +
+                                                      (uint64_t)w * 10 * SEC +
+                                                      i * 10 + (uint64_t)k,
+                                                  HR_PREDICTOR_READ),
+                                 HR_OK);
+    int hot = dispatch_apply_predictor(&big, p, 0, WALL + 200 * SEC + 1);
+    ck_assert_int_eq(hot, 2);
+    double base = 0;
+    hr_scheduler_get_tier(big.sched, HR_QOS_STANDARD, HR_QOS_WEIGHT, &base);
+    size_t raised = 0;
+    for (size_t i = 0; i < 10; i++) {
+        ck_assert_double_le(big.t[i].weight, DISPATCH_HOT_MAX * base + 1e-9);
+        raised += big.t[i].weight > base;
+    }
+    ck_assert_uint_eq(raised, 2);
+    hr_predictor_free(p);
+    dispatch_free(&big);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("agent_dispatch");
@@ -288,6 +329,7 @@ static Suite *suite(void)
     tcase_add_test(tc, heat_raises_weight_within_bounds);
     tcase_add_test(tc, scheduler_follows_heat);
     tcase_add_test(tc, predictor_names_the_hot);
+    tcase_add_test(tc, hot_share_is_capped);
     suite_add_tcase(s, tc);
     return s;
 }
