@@ -170,7 +170,8 @@ int hr__copier_opts_apply(const hr_copier_opts *o, hr_copier *c, hr__error *err)
     if (rc == HR_OK)
         rc = hr__strlist_copy(c->env, &c->skip_names, &o->skip->table_names);
     if (rc == HR_OK)
-        rc = hr__strlist_copy(c->env, &c->prio_schemas, &o->prio->table_schemas);
+        rc =
+            hr__strlist_copy(c->env, &c->prio_schemas, &o->prio->table_schemas);
     if (rc == HR_OK)
         rc = hr__strlist_copy(c->env, &c->prio_names, &o->prio->table_names);
     if (rc == HR_OK && c->prio_names.n) {
