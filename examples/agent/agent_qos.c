@@ -55,6 +55,16 @@ int agent_qos_setting(agent_qos_config *q, const char *name, const char *value)
         q->tier_value[q->n_tier] = strdup(value);
         return q->tier_tenant[q->n_tier] && q->tier_value[q->n_tier++];
     }
+    int res = !strncmp(name, "reservation.", 12) && name[12];
+    if (res || (!strncmp(name, "limit.", 6) && name[6])) {
+        long v = 0;
+        if (!parse_nonneg(value, &v, 0) || q->n_rate == AGENT_QOS_MAX_TIERS)
+            return 0;
+        q->rate_tenant[q->n_rate] = strdup(name + (res ? 12 : 6));
+        q->rate_setting[q->n_rate] = res ? HR_QOS_RESERVATION : HR_QOS_LIMIT;
+        q->rate_value[q->n_rate] = v;
+        return q->rate_tenant[q->n_rate++] != NULL;
+    }
     if (!strcmp(name, "predictor")) {
         long v = 0;
         if (!strcmp(value, "on") || !strcmp(value, "true"))
@@ -85,6 +95,8 @@ void agent_qos_config_free(agent_qos_config *q)
         free(q->tier_tenant[i]);
         free(q->tier_value[i]);
     }
+    for (size_t i = 0; i < q->n_rate; i++)
+        free(q->rate_tenant[i]);
     memset(q, 0, sizeof *q);
 }
 
@@ -178,6 +190,25 @@ int agent_qos_setup(agent *a)
     for (size_t k = 0; k < c->n_tier; k++)
         if (!agent_tenant(a, c->tier_tenant[k]))
             agent_log("qos: tier.%s: no such tenant", c->tier_tenant[k]);
+    /* Rates of a tenant's own; heat changes only weights, never these. */
+    for (size_t k = 0; k < c->n_rate; k++) {
+        tenant *t = agent_tenant(a, c->rate_tenant[k]);
+        if (!t) {
+            agent_log("qos: %s.%s: no such tenant",
+                      c->rate_setting[k] == HR_QOS_LIMIT ? "limit"
+                                                         : "reservation",
+                      c->rate_tenant[k]);
+            continue;
+        }
+        rc = hr_scheduler_override(q->d.sched, (uint64_t)(t - a->tenants),
+                                   c->rate_setting[k], (double)c->rate_value[k],
+                                   now);
+        if (rc != HR_OK) {
+            agent_log("qos: %s: %s", c->rate_tenant[k],
+                      hr_scheduler_errmsg(q->d.sched));
+            return rc;
+        }
+    }
     if (!c->predictor)
         return HR_OK;
     if ((rc = hr_predictor_new(a->env, &q->p)) != HR_OK ||

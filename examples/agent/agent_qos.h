@@ -24,6 +24,11 @@ typedef struct agent_qos_config {
     char *tier_tenant[AGENT_QOS_MAX_TIERS]; /* tier.<tenant> = ... */
     char *tier_value[AGENT_QOS_MAX_TIERS];
     size_t n_tier;
+    /* reservation.<tenant> / limit.<tenant> = bytes per second (0: none) */
+    char *rate_tenant[AGENT_QOS_MAX_TIERS];
+    hr_qos_setting rate_setting[AGENT_QOS_MAX_TIERS];
+    long rate_value[AGENT_QOS_MAX_TIERS];
+    size_t n_rate;
     int predictor;    /* 0: no predictor (round robin by cost) */
     char *access_log; /* file or FIFO of "tenant[/table] r|w" lines */
     char *state_file; /* predictor heat kept across restarts */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_agent_qos.sh AGENT - the agent's [qos] part with real servers: three
-# tenants through the dispatcher (one premium) end equal on the target; an
+# tenants through the dispatcher (one premium, one with a reservation of its
+# own, one without limit) end equal on the target; an
 # access log naming one table of a tenant makes its initial copy take that
 # table first; the predictor's state is saved at exit and loaded by the next
 # run; a bad [qos] setting is a usage error (exit 2).
@@ -17,6 +18,8 @@ cat >>"$WORK/agent.ini" <<INI
 [qos]
 tier = standard
 tier.acme = premium
+reservation.globex = 100000
+limit.initech = 0
 access_log = $WORK/access.log
 state_file = $WORK/heat.bin
 window_ms = 1000
