@@ -13,6 +13,8 @@
 #include <heliosrepl/copy.h>
 #include <heliosrepl/heliosrepl.h>
 
+#include "agent_qos.h"
+
 /* Exit codes (documented in docs/agent.md and --help). */
 #define AGENT_EXIT_OK 0      /* clean shutdown, or caught up */
 #define AGENT_EXIT_FAILED 1  /* a tenant failed, or a fatal library error */
@@ -49,6 +51,7 @@ typedef struct agent_config {
     int until_caught_up; /* exit 0 once caught up */
     double timeout_s;    /* give up after this long (0 = never) */
     int verbose;
+    agent_qos_config qos; /* [qos] (agent_qos.c) */
 } agent_config;
 
 /* Parse argv (and the config file it names); exit code or -1 to go on. */
@@ -133,6 +136,7 @@ typedef struct agent {
     int draining;       /* SIGUSR1 / --until-caught-up */
     uint64_t drain_lsn; /* caught up when every tenant is here */
     void *source_conn;  /* PGconn * for queries (agent_sql.c) */
+    agent_qos qos;      /* per-tenant queues, scheduler, predictor */
 } agent;
 
 /* agent_tenant.c */

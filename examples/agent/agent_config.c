@@ -149,6 +149,13 @@ static int on_setting(void *user, const char *section, const char *name,
                       const char *value)
 {
     agent_config *cfg = user;
+    if (!strcmp(section, "qos")) {
+        if (agent_qos_setting(&cfg->qos, name, value))
+            return 1;
+        fprintf(stderr, "heliosrepl-agent: bad setting [qos] %s = %s\n", name,
+                value);
+        return 0;
+    }
     if (KEY("source", "conninfo"))
         return set_str(&cfg->source, value);
     if (KEY("target", "conninfo"))
@@ -250,6 +257,7 @@ static int valid_tenant(const char *id)
 int agent_config_load(agent_config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
+    agent_qos_config_defaults(&cfg->qos);
     cfg->progress_s = 5;
     cfg->status_interval_ms = 1000;
     cfg->heartbeat_interval_ms = 10000;
@@ -395,5 +403,6 @@ void agent_config_free(agent_config *cfg)
     clear_list(cfg->tenants, &cfg->n_tenants);
     clear_list(cfg->schemas, &cfg->n_schemas);
     clear_list(cfg->tables, &cfg->n_tables);
+    agent_qos_config_free(&cfg->qos);
     memset(cfg->key, 0, sizeof cfg->key);
 }

@@ -3,7 +3,9 @@
  * PostgreSQL through libheliosrepl, in one thread and one poll(2) loop:
  *
  *   stream on_txn -> hr_stream_to_batch -> hr_codec_encode -> transport
- *   transport -> hr_codec_decode -> hr_applier begin / add_batch / commit
+ *   transport -> hr_codec_decode -> per-tenant queues (agent_qos.c)
+ *     -> the dispatcher's pick (hr_scheduler) -> hr_applier begin /
+ *     add_batch / commit
  *   applier on_applied -> hr_stream_confirm
  *
  * plus the initial copy (hr_copier) for a tenant without a checkpoint. See
@@ -165,7 +167,7 @@ static int setup(agent *a, agent_config *cfg)
             }
     }
     a->n_tenants = cfg->n_tenants;
-    return HR_OK;
+    return agent_qos_setup(a);
 }
 
 static void teardown(agent *a)
@@ -173,6 +175,7 @@ static void teardown(agent *a)
     for (size_t i = 0; i < a->n_tenants; i++)
         tenant_free(&a->tenants[i]);
     hr_transport_msg_free(a->held);
+    agent_qos_teardown(a);
     while (a->spill_head) {
         spill_msg *m = a->spill_head;
         a->spill_head = m->next;
@@ -239,7 +242,8 @@ static int pipeline_empty(agent *a)
 {
     size_t queued = 0;
     hr_transport_stats(a->transport, NULL, NULL, &queued, NULL);
-    if (a->spill_head || queued || a->held || a->unit_open)
+    if (a->spill_head || queued || a->held || a->unit_open ||
+        agent_qos_queued(a))
         return 0;
     size_t pending = hr_applier_pending_bytes(a->applier);
     if (pending == 0)
@@ -359,6 +363,7 @@ static void build_poll(agent *a, poll_set *p, int sigfd, uint64_t now)
     want_fd(p, hr_transport_fd(a->transport),
             hr_transport_interest(a->transport));
     want_timeout(p, hr_transport_timeout_ms(a->transport, now));
+    want_timeout(p, agent_qos_timeout_ms(a));
     for (size_t i = 0; i < a->n_tenants; i++) {
         tenant *t = &a->tenants[i];
         if (tenant_stream_watched(t)) {
@@ -425,6 +430,7 @@ static int run(agent *a, int sigfd)
         if (rc == HR_EIO || rc == HR_EAUTH)
             agent_log("applier: %s (retrying)", hr_applier_errmsg(a->applier));
         int ready = hr_applier_phase(a->applier) == HR_APPLIER_PHASE_READY;
+        agent_qos_tick(a, now);
 
         agent_flush_spill(a);
         agent_receive(a);

@@ -14,9 +14,12 @@ static void drop_unit(agent *a)
     a->unit_open = 0;
 }
 
-/* HR_OK (message consumed), HR_EAGAIN (the applier wants it later). */
-static int apply_one(agent *a, const hr_transport_msg *msg)
+/* HR_OK (message consumed), HR_EAGAIN (the applier wants it later). The
+ * frame was decoded when it left the transport (agent_qos_pull): the
+ * applier takes qm->batch. */
+static int apply_one(agent *a, agent_qmsg *qm)
 {
+    const hr_transport_msg *msg = qm->msg;
     hr_transport_meta m;
     memset(&m, 0, sizeof m);
     m.size = sizeof m;
@@ -68,21 +71,19 @@ static int apply_one(agent *a, const hr_transport_msg *msg)
         a->unit_open = 1;
         a->unit_tenant = t;
     }
-    size_t len = 0;
-    const uint8_t *data = hr_transport_msg_data(msg, &len);
+    size_t len = qm->len;
     if (len) {
         if (!a->unit_open) {
             tenant_fail(t, HR_EPROTO, "receive", "a frame outside a unit");
             return HR_OK;
         }
-        hr_batch *b = NULL;
-        if ((rc = hr_batch_new(a->env, &b)) != HR_OK ||
-            (rc = hr_codec_decode(a->dec, data, len, t->id, b)) != HR_OK) {
-            tenant_fail(t, rc, "decode", hr_codec_errmsg(a->dec));
-            hr_batch_free(b);
-            drop_unit(a);
+        hr_batch *b = qm->batch;
+        if (!b) /* not decoded: the tenant failed meanwhile */
             return HR_OK;
-        }
+        qm->batch = NULL;
+        if (!(m.flags & HR_TRANSPORT_COPY))
+            agent_qos_observe_write(a, t, hr_batch_schema_name(b),
+                                    hr_batch_table_name(b));
         if ((rc = hr_applier_add_batch(a->applier, b)) != HR_OK) {
             tenant_fail(t, rc, "add batch", hr_applier_errmsg(a->applier));
             hr_batch_free(b);
@@ -102,20 +103,25 @@ static int apply_one(agent *a, const hr_transport_msg *msg)
     return HR_OK;
 }
 
+/* The transport's messages wait in per-tenant queues; the dispatcher
+ * (agent_qos.c) says whose unit the applier gets next. A message the
+ * applier refuses for now stays at the head of its queue. */
 int agent_receive(agent *a)
 {
     int moved = 0;
+    agent_qos_pull(a);
     while (hr_applier_phase(a->applier) == HR_APPLIER_PHASE_READY) {
-        hr_transport_msg *msg = a->held;
-        a->held = NULL;
-        if (!msg && hr_transport_recv(a->transport, &msg) != HR_OK)
-            break;
-        if (apply_one(a, msg) == HR_EAGAIN) {
-            a->held = msg;
-            break;
+        agent_qmsg *qm = agent_qos_peek(a);
+        if (!qm) {
+            if (agent_qos_pull(a) == 0)
+                break;
+            continue;
         }
-        hr_transport_msg_free(msg);
+        if (apply_one(a, qm) == HR_EAGAIN)
+            break;
+        agent_qos_pop(a);
         moved++;
+        agent_qos_pull(a);
     }
     return moved;
 }

@@ -367,6 +367,9 @@ static int make_copier(tenant *t, const char *snapshot, char **skip,
         hr_copier_opts_add_table(o, cfg->tables[i]);
     for (size_t i = 0; i < n_skip; i++)
         hr_copier_opts_add_skip_table(o, skip[i]);
+    if ((rc = agent_qos_copy_priorities(a, t, o)) != HR_OK)
+        agent_log("tenant %s: copy order by heat: %s (schema, name order)",
+                  t->id, hr_status_name(rc));
     hr_copier_callbacks cb = {HR_COPIER_CALLBACKS_VERSION, t, on_table_begin,
                               on_batch, on_table_end};
     rc = hr_copier_new(a->env, o, &cb, &t->copier);

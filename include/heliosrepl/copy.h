@@ -18,7 +18,9 @@
  * hr_copier_snapshot_lsn. Every transaction visible in that snapshot
  * committed before that LSN, and every one that commits later is not in it.
  *
- * Per table, in the order schema, name: the tenant's rows are counted
+ * Per table, highest priority first (hr_copier_opts_set_table_priority;
+ * default 0), equal priorities in the order schema, name: the tenant's
+ * rows are counted
  * (SELECT count(*) in the snapshot, for progress), then read with
  * COPY (SELECT cols FROM table WHERE tenant_col = 'id') TO STDOUT in text
  * format, parsed into batches of rows_per_batch rows and handed over one
@@ -97,6 +99,20 @@ HR_API int hr_copier_opts_set_snapshot(hr_copier_opts *opts,
 HR_API int hr_copier_opts_add_skip_table(hr_copier_opts *opts,
                                          const char *table);
 HR_API int hr_copier_opts_set_rows_per_batch(hr_copier_opts *opts, size_t rows);
+
+/*
+ * hr_copier_opts_set_table_priority - copy "schema.table" (or "table":
+ * schema public) before the tables of a lower priority: tables are copied
+ * highest priority first, equal priorities (every table not named: 0) in
+ * the order schema, name. E.g. a host copies the tables its readers will
+ * want first (hr_predictor scores). Naming a table again replaces its
+ * priority; a name that matches no copied table is ignored. `priority` is
+ * any finite value. HR_OK, HR_EINVAL (NULL, bad table name, priority not
+ * finite; message in hr_copier_opts_errmsg), HR_ENOMEM.
+ */
+HR_API int hr_copier_opts_set_table_priority(hr_copier_opts *opts,
+                                             const char *table,
+                                             double priority);
 /* The last setter failure's message; "" if none. */
 HR_API const char *hr_copier_opts_errmsg(const hr_copier_opts *opts);
 

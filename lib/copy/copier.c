@@ -54,6 +54,9 @@ HR_API void hr_copier_free(hr_copier *c)
     hr_stream_opts_free(c->cfg);
     hr__strlist_free(env, &c->skip_schemas);
     hr__strlist_free(env, &c->skip_names);
+    hr__strlist_free(env, &c->prio_schemas);
+    hr__strlist_free(env, &c->prio_names);
+    hr__free(env, c->prio);
     hr__free(env, c->snapshot);
     hr__free(env, c);
     hr__env_unref(env);

@@ -39,6 +39,10 @@ struct hr_copier_opts {
     hr_stream_opts *source;
     /* the skip list, parsed by the stream's table rule */
     hr_stream_opts *skip;
+    /* priorities: tables parsed by the stream's rule, values parallel */
+    hr_stream_opts *prio;
+    double *prio_values;
+    size_t prio_cap;
     char *snapshot; /* NULL: a snapshot of the copier's own */
     size_t rows_per_batch;
     hr__error error;
@@ -71,6 +75,8 @@ struct hr_copier {
     hr_env *env;
     hr_stream_opts *cfg; /* resolved copy of opts->source */
     hr__strlist skip_schemas, skip_names;
+    hr__strlist prio_schemas, prio_names;
+    double *prio; /* parallel to prio_names */
     char *snapshot;
     size_t rows_per_batch;
     hr_copier_callbacks cb;

@@ -3,6 +3,7 @@
  * options go into an hr_stream_opts and are checked by the stream's own
  * setters, so both take the same ids and table names by the same rules.
  */
+#include <math.h>
 #include <string.h>
 
 #include "copy_internal.h"
@@ -22,6 +23,8 @@ HR_API int hr_copier_opts_new(hr_env *env, hr_copier_opts **out)
     int rc = hr_stream_opts_new(env, &o->source);
     if (rc == HR_OK)
         rc = hr_stream_opts_new(env, &o->skip);
+    if (rc == HR_OK)
+        rc = hr_stream_opts_new(env, &o->prio);
     if (rc != HR_OK) {
         hr_copier_opts_free(o);
         return rc;
@@ -37,6 +40,8 @@ HR_API void hr_copier_opts_free(hr_copier_opts *o)
     hr_env *env = o->env;
     hr_stream_opts_free(o->source);
     hr_stream_opts_free(o->skip);
+    hr_stream_opts_free(o->prio);
+    hr__free(env, o->prio_values);
     hr__free(env, o->snapshot);
     hr__free(env, o);
     hr__env_unref(env);
@@ -129,6 +134,28 @@ HR_API int hr_copier_opts_set_rows_per_batch(hr_copier_opts *o, size_t rows)
     return HR_OK;
 }
 
+HR_API int hr_copier_opts_set_table_priority(hr_copier_opts *o,
+                                             const char *table, double priority)
+{
+    if (!o)
+        return HR_EINVAL;
+    if (!isfinite(priority))
+        return hr__fail(&o->error, HR_EINVAL, "priority must be finite");
+    size_t n = o->prio->table_names.n;
+    if (n == o->prio_cap) { /* room first: a failure leaves no half entry */
+        size_t cap = o->prio_cap ? o->prio_cap * 2 : 8;
+        double *v = hr__realloc(o->env, o->prio_values, cap * sizeof *v);
+        if (!v)
+            return hr__fail(&o->error, HR_ENOMEM, "out of memory");
+        o->prio_values = v;
+        o->prio_cap = cap;
+    }
+    int rc = relay(o, o->prio, hr_stream_opts_add_table(o->prio, table));
+    if (rc == HR_OK)
+        o->prio_values[n] = priority;
+    return rc;
+}
+
 HR_API const char *hr_copier_opts_errmsg(const hr_copier_opts *o)
 {
     return o ? o->error.message : "no options (NULL)";
@@ -142,6 +169,18 @@ int hr__copier_opts_apply(const hr_copier_opts *o, hr_copier *c, hr__error *err)
     rc = hr__strlist_copy(c->env, &c->skip_schemas, &o->skip->table_schemas);
     if (rc == HR_OK)
         rc = hr__strlist_copy(c->env, &c->skip_names, &o->skip->table_names);
+    if (rc == HR_OK)
+        rc =
+            hr__strlist_copy(c->env, &c->prio_schemas, &o->prio->table_schemas);
+    if (rc == HR_OK)
+        rc = hr__strlist_copy(c->env, &c->prio_names, &o->prio->table_names);
+    if (rc == HR_OK && c->prio_names.n) {
+        c->prio = hr__malloc(c->env, c->prio_names.n * sizeof *c->prio);
+        if (!c->prio)
+            rc = HR_ENOMEM;
+        else
+            memcpy(c->prio, o->prio_values, c->prio_names.n * sizeof *c->prio);
+    }
     if (rc == HR_OK && o->snapshot) {
         c->snapshot = hr__strdup(c->env, o->snapshot);
         if (!c->snapshot)

@@ -194,6 +194,42 @@ static int skipped(const hr_copier *c, const char *schema, const char *name)
     return 0;
 }
 
+/* The table's priority: the last one set for it, 0 if none. */
+static double priority(const hr_copier *c, const char *schema, const char *name)
+{
+    for (size_t i = c->prio_names.n; i-- > 0;)
+        if (!strcmp(c->prio_schemas.items[i], schema) &&
+            !strcmp(c->prio_names.items[i], name))
+            return c->prio[i];
+    return 0;
+}
+
+/* Highest priority first; a stable insertion sort keeps equal priorities
+ * in discovery order (schema, name). Tables number in the hundreds. */
+static int order_tables(hr_copier *c)
+{
+    if (!c->prio_names.n)
+        return HR_OK;
+    double *p = hr__malloc(c->env, c->ntables * sizeof *p);
+    if (!p)
+        return hr__fail(&c->error, HR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->ntables; i++)
+        p[i] = priority(c, c->tables[i].schema, c->tables[i].name);
+    for (size_t i = 1; i < c->ntables; i++) {
+        hr__ctable t = c->tables[i];
+        double v = p[i];
+        size_t j = i;
+        for (; j > 0 && p[j - 1] < v; j--) {
+            c->tables[j] = c->tables[j - 1];
+            p[j] = p[j - 1];
+        }
+        c->tables[j] = t;
+        p[j] = v;
+    }
+    hr__free(c->env, p);
+    return HR_OK;
+}
+
 static int send_meta(hr_copier *c)
 {
     hr__sbuf b;
@@ -244,6 +280,9 @@ static int on_tables(hr_copier *c, PGresult *res)
     }
     if (c->ntables == 0)
         return finish(c);
+    int rc = order_tables(c);
+    if (rc != HR_OK)
+        return rc;
     c->cur = 0;
     return send_meta(c);
 }

@@ -456,6 +456,25 @@ START_TEST(copies_exactly_the_tenant_in_its_own_snapshot)
                          "B");
     hr_copier_free(c);
     host_free(&hb);
+
+    /* priorities: "typed" first; the last priority set for a table wins */
+    host hp = {.max_batch_rows = 1000};
+    o = copier_opts(ci, "B", 1000);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "plain", 5), HR_OK);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "public.typed", 2),
+                     HR_OK);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "public.plain", -1),
+                     HR_OK);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "public.nothing", 9),
+                     HR_OK);
+    c = copier_for(o, &hp);
+    run_copier(c);
+    ck_assert_int_eq(hp.nt, 2);
+    ck_assert_str_eq(hp.t[0].name, "typed");
+    ck_assert_str_eq(hp.t[1].name, "plain");
+    ck_assert(hp.t[0].ended && hp.t[1].ended);
+    hr_copier_free(c);
+    host_free(&hp);
     PQfinish(conn);
 }
 END_TEST

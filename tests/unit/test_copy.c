@@ -284,6 +284,8 @@ static int sweep_op(hr_env *e, void *p)
     if (rc == HR_OK)
         rc = hr_copier_opts_add_skip_table(st->o, "s.u");
     if (rc == HR_OK)
+        rc = hr_copier_opts_set_table_priority(st->o, "s.t", 2.5);
+    if (rc == HR_OK)
         rc = hr_copier_opts_set_snapshot(st->o, "00000003-00000002-1");
     hr_copier_callbacks cb = {HR_COPIER_CALLBACKS_VERSION, NULL, NULL,
                               noop_batch, NULL};
@@ -335,6 +337,15 @@ START_TEST(options_are_checked)
     ck_assert_int_eq(hr_copier_opts_add_table(o, ".t"), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_add_skip_table(o, "s."), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_add_schema(o, ""), HR_EINVAL);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, ".t", 1), HR_EINVAL);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "t", NAN), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_copier_opts_errmsg(o), "finite"));
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(o, NULL, 1), HR_EINVAL);
+    ck_assert_int_eq(hr_copier_opts_set_table_priority(NULL, "t", 1),
+                     HR_EINVAL);
+    for (int i = 0; i < 20; i++) /* the values' array grows */
+        ck_assert_int_eq(hr_copier_opts_set_table_priority(o, "s.t", i), HR_OK);
+    ck_assert_str_eq(hr_copier_opts_errmsg(o), "");
     ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 0), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 1048577), HR_EINVAL);
     ck_assert_int_eq(hr_copier_opts_set_rows_per_batch(o, 1), HR_OK);

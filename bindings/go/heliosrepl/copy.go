@@ -137,6 +137,15 @@ func (o *CopierOpts) AddSkipTable(table string) error {
 	})
 }
 
+// SetTablePriority copies "schema.table" (or "table") before the tables of
+// a lower priority (default 0; equal priorities in schema, name order).
+// priority must be finite.
+func (o *CopierOpts) SetTablePriority(table string, priority float64) error {
+	return o.setString("table", table, func(p *C.hr_copier_opts, s *C.char) C.int {
+		return C.hr_copier_opts_set_table_priority(p, s, C.double(priority))
+	})
+}
+
 // SetRowsPerBatch sets the rows of one batch, 1..1048576 (default 1024).
 func (o *CopierOpts) SetRowsPerBatch(rows int) error {
 	if o.ptr == nil {

@@ -1,6 +1,7 @@
 package heliosrepl
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"sort"
@@ -37,6 +38,7 @@ func TestCopierOptsSetters(t *testing.T) {
 		"no snap":    o.SetSnapshot(""),
 		"skip":       o.AddSkipTable("public.done"),
 		"batch rows": o.SetRowsPerBatch(10),
+		"priority":   o.SetTablePriority("public.items", 2.5),
 	} {
 		if err != nil {
 			t.Errorf("%s: %v", what, err)
@@ -48,6 +50,7 @@ func TestCopierOptsSetters(t *testing.T) {
 		"neg":    o.SetRowsPerBatch(-1),
 		"table":  o.AddTable(".t"),
 		"nul":    o.SetTenant("a\x00b"),
+		"nan":    o.SetTablePriority("t", math.NaN()),
 	} {
 		wantCode(t, err, EINVAL, what)
 	}

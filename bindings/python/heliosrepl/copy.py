@@ -177,6 +177,12 @@ class CopierOpts:
         return self._set(_L.hr_copier_opts_add_skip_table,
                          _cstr(table, "table"))
 
+    def set_table_priority(self, table, priority):
+        """Copy "schema.table" before tables of a lower priority (default
+        0; equal priorities in schema, name order). `priority`: finite."""
+        return self._set(_L.hr_copier_opts_set_table_priority,
+                         _cstr(table, "table"), float(priority))
+
     def set_rows_per_batch(self, rows):
         """Rows of one batch, 1..1048576 (default 1024)."""
         return self._set(_L.hr_copier_opts_set_rows_per_batch,

@@ -35,6 +35,7 @@ class CopierOptsTest(unittest.TestCase):
             o.set_snapshot(None)
             o.add_skip_table("public.done")
             o.set_rows_per_batch(10)
+            self.assertIs(o.set_table_priority("public.items", 2.5), o)
             self.assertEqual(o.errmsg, "")
 
     def test_bad_values_raise_einval_with_the_message(self):
@@ -42,6 +43,8 @@ class CopierOptsTest(unittest.TestCase):
             for call in (lambda: o.set_tenant("no spaces"),
                          lambda: o.set_rows_per_batch(0),
                          lambda: o.add_table(".t"),
+                         lambda: o.set_table_priority("t", float("nan")),
+                         lambda: o.set_table_priority(".t", 1),
                          lambda: o.set_snapshot("x" * 64)):
                 with self.assertRaises(HeliosReplError) as cm:
                     call()
