@@ -395,6 +395,8 @@ int hr__group_step(hr_applier *a, uint64_t now_ns)
     }
     if (g->state != HR__G_NONE)
         return hr__exec_step(a);
+    if (a->invalidate_pending)
+        hr__rels_invalidate(a);
     int64_t ms;
     if (!hr__group_wants_timer(a, now_ns, &ms) || ms > 0)
         return HR_EAGAIN;

@@ -178,6 +178,7 @@ struct hr_applier {
     size_t pending_bytes, pending_rows;
     int nothing_ready;    /* only paused tenants queued */
     int isolate;          /* next groups: one tenant each */
+    int invalidate_pending; /* relations to fetch again before a group */
     uint64_t oldest_ns;   /* when the queue's head became ready */
     /* relations */
     hr__rel *rels;

@@ -83,8 +83,11 @@ void hr__rels_forget_prepared(hr_applier *a)
  * connection ends: harmless, and never executed again). */
 void hr__rels_invalidate(hr_applier *a)
 {
-    if (a->g.state != HR__G_NONE)
-        return; /* a group uses them: the next group start does it */
+    if (a->g.state != HR__G_NONE) {
+        a->invalidate_pending = 1; /* a group uses them: done at its end */
+        return;
+    }
+    a->invalidate_pending = 0;
     for (hr__rel *r = a->rels; r; r = r->next) {
         stmts_free(a, r);
         cols_free(a, r);
