@@ -116,9 +116,9 @@ typedef struct hr__str_dec {
  * are 32-bit); HR_ENOTFOUND when the frame names a dictionary the lookup
  * does not know; HR_ENOMEM. Scratch memory comes from `env`, and is bounded
  * by O(n) plus twice max_bytes, and for TEMPLATE the values of its columns
- * until the output is written: 8 bytes per number and 4 per text value,
- * about 4 x max_bytes at worst (there are at most max_bytes + n values,
- * and each number writes at least one byte).
+ * until the output is written: 8 bytes per number value (each writes at
+ * least one output byte, checked before they are allocated) and 4 per text
+ * value (at most max_bytes + n of them), so at most 8 x max_bytes + 4n.
  */
 int hr__str_decode(hr__rbuf *in, size_t n, uint32_t *offsets, hr__wbuf *heap,
                    const hr__str_dec *dec, const hr_env *env);
