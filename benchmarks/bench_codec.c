@@ -55,7 +55,9 @@
  *    zstd3_encode / zstd3_decode = ZSTD_compressCCtx level 3 /
  *    ZSTD_decompressDCtx of the row-wise text (serialization not timed).
  *    stderr notes a figure whose wall time exceeds its thread CPU time by
- *    more than 10% (a busy machine): such a figure is understated.
+ *    more than 10% (a busy machine): such a figure is understated, and the
+ *    note gives MB/s of the thread's CPU time too (closer, still low: a
+ *    shared core's caches are shared too).
  *  - --breakdown (multi-column data sets): codec.DATA.ROWS.col.NAME.* per
  *    column, from a separate stream of single-column batches (same relation
  *    and column name, own codecs): raw_bytes, frame_bytes, value_bytes (the
@@ -281,8 +283,9 @@ static double time_op(timed_op op, window *w, hr_codec *enc, hr_codec *dec,
     if (elapsed > 1.1 * cpu)
         fprintf(stderr,
                 "bench-codec: note: codec.%s.%zu.%s: wall time %.2fx the CPU "
-                "time (other processes took the core): understated\n",
-                ds_name, rows, op_names[op], elapsed / cpu);
+                "time (other processes took the core): understated; %.1f MB/s "
+                "of the thread's CPU time\n",
+                ds_name, rows, op_names[op], elapsed / cpu, bytes / cpu / 1e6);
     if (op == OP_DECODE) {
         /* The timed decodes must still produce the input. */
         const size_t last = (w->next + w->cap - 1) % w->cap;

@@ -6,7 +6,7 @@
  * this batch (constant, run-length, frame-of-reference bit-packing, delta,
  * delta-of-delta, decimal floats as integers, dictionaries, zstd or snappy),
  * chosen by sampling. The frame format is versioned: a newer library reads
- * every older format version. docs/codec-format.md describes the bytes.
+ * every older format version. docs/format.md describes the bytes.
  *
  * A codec keeps state across calls - per-table zstd dictionaries that it
  * trains once enough JSON/text has passed, keys, scratch buffers - so use one

@@ -2,7 +2,7 @@
  * codec_internal.h - the codec handle and the frame layout shared by the
  * encoder (frame_encode.c) and the decoder (frame_decode.c).
  *
- * Frame, format version 1 (docs/codec-format.md has the full description):
+ * Frame, format version 1 (docs/format.md has the full description):
  *
  *   header (cleartext; authenticated as AAD when sealed)
  *     0   4  magic "HRBF"
@@ -17,7 +17,7 @@
  *     .   n  column encoding ids   one byte per column: storage << 4 | scheme
  *     .   4  body length           u32
  *   body (AES-256-GCM ciphertext + 16-byte tag when sealed)
- *     schema section, [dictionary section], one section per column
+ *     schema section, one section per column, dictionary section
  *   trailer
  *         8  checksum              XXH3-64 of every byte before it
  */

@@ -1,69 +1,61 @@
 /*
- * strcodec.c - see strcodec.h for the wire layout.
+ * strcodec.c - see strcodec.h for the wire layout: the choice of a
+ * scheme, the general-purpose schemes (PLAIN, ZSTD, SNAPPY) and the
+ * dispatch of the decoder. DICT and dictionary training are in strdict.c,
+ * TEMPLATE in strtpl*.c.
  *
  * Choice, cheapest test first: a hashed sample of 128 rows says whether a
  * dictionary can pay; if so the full build (bounded: it gives up past n/2
- * distinct values) decides DICT. Otherwise exactly one general-purpose
- * compressor runs (zstd, or snappy when preferred or when there is no
- * CCtx), and PLAIN is written instead when it does not shrink the bytes.
+ * distinct values) decides DICT. Otherwise TEMPLATE is tried on enough
+ * rows, then exactly one general-purpose compressor runs (zstd, or snappy
+ * when preferred or when there is no CCtx), and PLAIN is written instead
+ * when it does not shrink the bytes.
  */
 #include "strcodec.h"
 
 #include <assert.h>
 #include <snappy-c.h>
-#include <xxhash.h>
-#include <zdict.h>
 
 #include "intcodec.h"
-
-/*
- * Cascade depth of the lengths and codes (part of this block's format, like
- * HR__CASCADE_DEPTH of the columns): lets the int codec use RLE, whose run
- * values and lengths are nested encodings.
- */
-#define INT_DEPTH 3
+#include "strtpl.h"
 
 /* Below this many bytes a compressed frame's overhead outweighs its gain. */
 #define MIN_COMPRESS 32
 
-/* Rows hashed to estimate the distinct count, and the sample's verdict. */
-#define SAMPLE_ROWS 128
-#define SAMPLE_SLOTS 256
-#define SAMPLE_MAX_DISTINCT (SAMPLE_ROWS * 3 / 4)
+/*
+ * The trained dictionary is used for blocks below this size only: there it
+ * saves 7-15% (text and JSON of 64-256 rows, 7-30 KB); on blocks of 100+
+ * KiB zstd finds the same repeats in the block itself (2-3% saved) and
+ * the dictionary costs ~20% of the speed.
+ */
+#define DICT_MAX_BYTES (32u << 10)
 
-/* Spare bytes behind DICT's values and output for fixed-size copies. */
-#define COPY_SLACK 16
+/* looks_random: blocks from this size, the histogram of a sample. */
+#define RANDOM_MIN_BYTES 1024
+#define RANDOM_SAMPLE 1024
+
+/*
+ * TEMPLATE nesting: a TEMPLATE block's text columns may be TEMPLATE again
+ * (depth 1), theirs may not (part of the format).
+ */
+#define TPL_DEPTH 2
+
+/*
+ * TEMPLATE is tried from this many rows and bytes (see try_template): on a
+ * column from TPL_MIN_ROWS (below, its many small columns cost several
+ * times the time of one zstd call for a few percent), on a column of a
+ * TEMPLATE block (which pays those costs already) from TPL_MIN_NESTED_ROWS.
+ */
+#define TPL_MIN_ROWS 128
+#define TPL_MIN_NESTED_ROWS 16
+#define TPL_MIN_BYTES 64
+#define TPL_EXACT_ROWS 128
+#define TPL_SAMPLE_ROWS 64
+#define TPL_CLEAR_WIN 0.6
 
 /* How a compressed block delimits its strings (the byte after the scheme). */
 #define LAYOUT_LENGTHS 0 /* ints(n) lengths before the frame */
 #define LAYOUT_NUL 1     /* each string ends with a NUL inside the frame */
-
-static size_t varint_len(uint64_t v)
-{
-    size_t len = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        len++;
-    }
-    return len;
-}
-
-/* Write `v` as a varint at p (room for 10 bytes); returns its length. */
-static size_t varint_store(uint8_t *p, uint64_t v)
-{
-    size_t len = 0;
-    while (v >= 0x80) {
-        p[len++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[len++] = (uint8_t)v;
-    return len;
-}
-
-static void fail_alloc(hr__wbuf *out)
-{
-    out->failed = 1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Encoder                                                                   */
@@ -104,7 +96,7 @@ static int put_compressed(hr__wbuf *out, const uint8_t *src, size_t len,
         return -1;
     /* The size prefix goes first: compress after room for the longest
      * prefix, then slide the frame down to the actual prefix. */
-    size_t room = varint_len(bound);
+    size_t room = hr__str_varint_len(bound);
     if (hr__wbuf_reserve(out, room + bound) != 0)
         return -1;
     uint8_t *dst = out->data + out->len + room;
@@ -122,15 +114,48 @@ static int put_compressed(hr__wbuf *out, const uint8_t *src, size_t len,
             SNAPPY_OK)
             return -1;
     }
-    size_t prefix = varint_len(csize);
+    size_t prefix = hr__str_varint_len(csize);
     if (prefix + csize >= budget)
         return -1;
     uint8_t *at = out->data + out->len;
     if (prefix != room)
         memmove(at + prefix, dst, csize);
-    varint_store(at, csize);
+    hr__str_varint_store(at, csize);
     out->len += prefix + csize;
     return 0;
+}
+
+/*
+ * Whether the bytes look incompressible (random ids, hashes, compressed or
+ * encrypted data), so that the compressor is not even tried: the byte
+ * histogram of a sample is flat over nearly all 256 values. Text and
+ * structured binary never are (few distinct bytes, or a few frequent ones).
+ */
+static int looks_random(const uint8_t *p, size_t len)
+{
+    if (len < RANDOM_MIN_BYTES)
+        return 0;
+    /* First 64 bytes: random ones have ~57 distinct values (rarely below
+     * 48), text and most binary far fewer - then no histogram at all. */
+    uint64_t seen[4] = {0};
+    for (size_t i = 0; i < 64; i++)
+        seen[p[i] >> 6] |= (uint64_t)1 << (p[i] & 63);
+    if (__builtin_popcountll(seen[0]) + __builtin_popcountll(seen[1]) +
+            __builtin_popcountll(seen[2]) + __builtin_popcountll(seen[3]) <
+        48)
+        return 0;
+    const size_t s = len < RANDOM_SAMPLE ? len : RANDOM_SAMPLE;
+    uint32_t hist[256] = {0};
+    for (size_t i = 0; i < s; i++)
+        hist[p[i]]++;
+    unsigned distinct = 0;
+    uint32_t max = 0;
+    for (int b = 0; b < 256; b++) {
+        distinct += hist[b] != 0;
+        max = hist[b] > max ? hist[b] : max;
+    }
+    /* uniform bytes: 256 values, the most frequent within ~2x the mean */
+    return distinct >= 224 && max <= 3 * s / 256 + 16;
 }
 
 /* The strings each followed by a NUL, for the NUL layout. */
@@ -165,7 +190,7 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
     const size_t total = offsets[n] - offsets[0];
     int64_t *lens = hr__malloc(out->env, (n ? n : 1) * sizeof *lens);
     if (!lens) {
-        fail_alloc(out);
+        out->failed = 1;
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -173,12 +198,13 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
         lens[i] = offsets[i + 1] - offsets[i];
     }
     const size_t start = out->len;
-    if (total >= MIN_COMPRESS) {
+    if (total >= MIN_COMPRESS && !looks_random(bytes, total)) {
         const int use_zstd = opts->cctx && !opts->prefer_snappy;
-        const ZSTD_CDict *cdict = use_zstd ? usable_cdict(opts) : NULL;
+        const ZSTD_CDict *cdict =
+            use_zstd && total < DICT_MAX_BYTES ? usable_cdict(opts) : NULL;
         hr__wbuf_put_u8(out, use_zstd ? HR__STR_ZSTD : HR__STR_SNAPPY);
         hr__wbuf_put_u8(out, LAYOUT_LENGTHS);
-        hr__int_encode(out, lens, n, INT_DEPTH);
+        hr__int_encode(out, lens, n, HR__STR_INT_DEPTH);
         const size_t lens_size = out->len - start - 2;
         const size_t plain_size = 1 + lens_size + total;
         const uint8_t *src = bytes;
@@ -187,7 +213,7 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
         if (!out->failed && lens_size * 4 >= n && !memchr(bytes, 0, total)) {
             joined = join_nul(out->env, heap, offsets, n, total);
             if (!joined)
-                fail_alloc(out);
+                out->failed = 1;
             out->len = start + 2;
             out->data[start + 1] = LAYOUT_NUL;
             src = joined;
@@ -208,185 +234,60 @@ static void encode_general(hr__wbuf *out, const uint8_t *heap,
         out->len = start; /* did not pay: plain instead */
     }
     hr__wbuf_put_u8(out, HR__STR_PLAIN);
-    hr__int_encode(out, lens, n, INT_DEPTH);
+    hr__int_encode(out, lens, n, HR__STR_INT_DEPTH);
     hr__wbuf_put(out, bytes, total);
     hr__free(out->env, lens);
 }
 
-static uint64_t row_hash(const uint8_t *heap, const uint32_t *offsets, size_t i)
-{
-    return XXH3_64bits(heap + offsets[i], offsets[i + 1] - offsets[i]);
-}
-
-/* Whether a hashed sample of the rows has few enough distinct values. */
-static int sample_says_dict(const uint8_t *heap, const uint32_t *offsets,
-                            size_t n)
-{
-    if (n <= SAMPLE_ROWS)
-        return 1; /* the full build is as cheap as the sample */
-    uint64_t seen[SAMPLE_SLOTS];
-    uint8_t used[SAMPLE_SLOTS] = {0};
-    unsigned distinct = 0;
-    for (size_t k = 0; k < SAMPLE_ROWS; k++) {
-        uint64_t h = row_hash(heap, offsets, k * (n / SAMPLE_ROWS));
-        size_t slot = h & (SAMPLE_SLOTS - 1);
-        while (used[slot] && seen[slot] != h)
-            slot = (slot + 1) & (SAMPLE_SLOTS - 1);
-        if (!used[slot]) {
-            used[slot] = 1;
-            seen[slot] = h;
-            if (++distinct > SAMPLE_MAX_DISTINCT)
-                return 0;
-        }
-    }
-    return 1;
-}
-
-/* Scratch of the dictionary build, one allocation. */
-typedef struct dict_build {
-    int64_t *codes;     /* [n] */
-    uint64_t *hashes;   /* [max_distinct] */
-    uint32_t *first;    /* [max_distinct]: first row holding the value */
-    uint32_t *doffsets; /* [max_distinct + 1] */
-    uint32_t *slots;    /* [cap]: value index + 1, 0 = empty */
-    uint8_t *small;     /* [n]: codes as bytes (d <= 256) */
-    size_t cap;
-    size_t max_distinct;
-} dict_build;
-
-static void *dict_build_alloc(const hr_env *env, dict_build *b, size_t n)
-{
-    b->max_distinct = n / 2;
-    b->cap = 16;
-    while (b->cap < 2 * b->max_distinct)
-        b->cap *= 2;
-    size_t md = b->max_distinct;
-    size_t size = n * sizeof(int64_t) + md * sizeof(uint64_t) +
-                  (2 * md + 1 + b->cap) * sizeof(uint32_t) + n;
-    uint8_t *mem = hr__malloc(env, size);
-    if (!mem)
-        return NULL;
-    b->codes = (int64_t *)mem;
-    b->hashes = (uint64_t *)(b->codes + n);
-    b->first = (uint32_t *)(b->hashes + md);
-    b->doffsets = b->first + md;
-    b->slots = b->doffsets + md + 1;
-    b->small = (uint8_t *)(b->slots + b->cap);
-    memset(b->slots, 0, b->cap * sizeof(uint32_t));
-    return mem;
-}
-
-/* Assign codes in order of first appearance; 0 if more than max_distinct. */
-static size_t dict_assign(dict_build *b, const uint8_t *heap,
-                          const uint32_t *offsets, size_t n)
-{
-    size_t d = 0;
-    const size_t mask = b->cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = heap + offsets[i];
-        const uint32_t len = offsets[i + 1] - offsets[i];
-        const uint64_t h = XXH3_64bits(p, len);
-        size_t slot = h & mask;
-        for (;;) {
-            uint32_t e = b->slots[slot];
-            if (e == 0) {
-                if (d == b->max_distinct)
-                    return 0;
-                b->slots[slot] = (uint32_t)(d + 1);
-                b->hashes[d] = h;
-                b->first[d] = (uint32_t)i;
-                b->codes[i] = (int64_t)d++;
-                break;
-            }
-            const uint32_t f = b->first[e - 1];
-            if (b->hashes[e - 1] == h && offsets[f + 1] - offsets[f] == len &&
-                memcmp(heap + offsets[f], p, len) == 0) {
-                b->codes[i] = e - 1;
-                break;
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-    return d;
-}
-
-static void encode_block(hr__wbuf *out, const uint8_t *heap,
-                         const uint32_t *offsets, size_t n,
-                         const hr__str_opts *opts, int allow_dict);
-
 /*
- * The codes as ints; then, when they need at least 2 bits a row and fit a
- * byte, zstd's entropy coder on one byte per code, kept if smaller.
+ * TEMPLATE when it is smaller than the general encoding. The tokenizer gives
+ * up early on text that does not fit (a new template every row), so the
+ * full TEMPLATE is tried first. Up to TPL_EXACT_ROWS rows the general
+ * encoding is made too and the smaller kept; above that, the general
+ * encoding of the first TPL_SAMPLE_ROWS rows, scaled to n rows, is an
+ * estimate zstd beats by less than TPL_CLEAR_WIN on more rows: TEMPLATE
+ * stays when it is that much below it, else both are compared exactly.
+ * Returns 1 when it wrote the block (or memory ran out).
  */
-static void encode_codes(hr__wbuf *out, dict_build *b, size_t n, size_t d,
-                         const hr__str_opts *opts)
+static int try_template(hr__wbuf *out, const uint8_t *heap,
+                        const uint32_t *offsets, size_t n,
+                        const hr__str_opts *opts, int depth)
 {
     const size_t start = out->len;
-    hr__wbuf_put_u8(out, 0);
-    hr__int_encode(out, b->codes, n, INT_DEPTH);
-    const size_t int_size = out->len - start;
-    if (out->failed || d > 256 || !opts->cctx || int_size < n / 4 + 16)
-        return;
-    for (size_t i = 0; i < n; i++)
-        b->small[i] = (uint8_t)b->codes[i];
-    const size_t bound = ZSTD_compressBound(n);
-    if (hr__wbuf_reserve(out, bound) != 0)
-        return;
-    int level = zstd_level(opts);
-    uint8_t *dst = out->data + out->len;
-    size_t csize = ZSTD_compressCCtx(opts->cctx, dst, bound, b->small, n,
-                                     level < 1 ? 1 : level);
-    if (ZSTD_isError(csize) || 1 + varint_len(csize) + csize >= int_size)
-        return;
-    uint8_t *at = out->data + start;
-    at[0] = 1;
-    size_t prefix = varint_store(at + 1, csize);
-    memmove(at + 1 + prefix, dst, csize);
-    out->len = start + 1 + prefix + csize;
-}
-
-/* Write DICT; returns 0 (writing nothing) when there are too many values. */
-static int encode_dict(hr__wbuf *out, const uint8_t *heap,
-                       const uint32_t *offsets, size_t n,
-                       const hr__str_opts *opts)
-{
-    dict_build b;
-    void *mem = dict_build_alloc(out->env, &b, n);
-    if (!mem) {
-        fail_alloc(out);
-        return 1;
-    }
-    const size_t d = dict_assign(&b, heap, offsets, n);
-    if (d == 0) {
-        hr__free(out->env, mem);
+    if (!hr__tpl_encode(out, heap, offsets, n, opts, depth,
+                        HR__TPL_MAX_TEMPLATES))
         return 0;
+    if (out->failed)
+        return 1;
+    const size_t tpl_size = out->len - start;
+    hr__wbuf other;
+    hr__wbuf_init(&other, out->env);
+    if (n > TPL_EXACT_ROWS) {
+        encode_general(&other, heap, offsets, TPL_SAMPLE_ROWS, opts);
+        const int clear =
+            !other.failed && (double)tpl_size * TPL_SAMPLE_ROWS <
+                                 TPL_CLEAR_WIN * (double)other.len * (double)n;
+        other.len = 0;
+        if (clear || other.failed) {
+            out->failed |= other.failed;
+            hr__wbuf_free(&other);
+            return 1;
+        }
     }
-    /* The distinct values laid end to end, for the nested block. */
-    hr__wbuf values;
-    hr__wbuf_init(&values, out->env);
-    b.doffsets[0] = 0;
-    for (size_t k = 0; k < d; k++) {
-        const uint32_t f = b.first[k];
-        const uint32_t len = offsets[f + 1] - offsets[f];
-        hr__wbuf_put(&values, heap + offsets[f], len);
-        b.doffsets[k + 1] = b.doffsets[k] + len;
+    encode_general(&other, heap, offsets, n, opts);
+    if (other.failed)
+        out->failed = 1;
+    else if (other.len <= tpl_size) {
+        out->len = start;
+        hr__wbuf_put(out, other.data, other.len);
     }
-    if (values.failed) {
-        fail_alloc(out);
-    } else {
-        hr__wbuf_put_u8(out, HR__STR_DICT);
-        hr__wbuf_put_varint(out, d);
-        encode_block(out, values.data, b.doffsets, d, opts, 0);
-        encode_codes(out, &b, n, d, opts);
-    }
-    hr__wbuf_free(&values);
-    hr__free(out->env, mem);
+    hr__wbuf_free(&other);
     return 1;
 }
 
-static void encode_block(hr__wbuf *out, const uint8_t *heap,
-                         const uint32_t *offsets, size_t n,
-                         const hr__str_opts *opts, int allow_dict)
+void hr__str_encode_block(hr__wbuf *out, const uint8_t *heap,
+                          const uint32_t *offsets, size_t n,
+                          const hr__str_opts *opts, int allow_dict, int depth)
 {
     static const uint8_t none[1] = {0};
     if (!heap)
@@ -394,12 +295,17 @@ static void encode_block(hr__wbuf *out, const uint8_t *heap,
     const size_t total = offsets[n] - offsets[0];
     const size_t start = out->len;
     if (allow_dict && n >= 2 && total > 0 &&
-        sample_says_dict(heap, offsets, n) &&
-        encode_dict(out, heap, offsets, n, opts)) {
+        hr__str_low_card(heap, offsets, n) &&
+        hr__str_encode_dict(out, heap, offsets, n, opts)) {
         if (out->failed || out->len - start <= total)
             return;
         out->len = start; /* tiny columns: not even below the raw bytes */
     }
+    if (depth > 0 &&
+        n >= (depth == TPL_DEPTH ? TPL_MIN_ROWS : TPL_MIN_NESTED_ROWS) &&
+        total >= TPL_MIN_BYTES &&
+        try_template(out, heap, offsets, n, opts, depth))
+        return;
     encode_general(out, heap, offsets, n, opts);
 }
 
@@ -408,14 +314,14 @@ void hr__str_encode(hr__wbuf *out, const uint8_t *heap, const uint32_t *offsets,
 {
     assert(out && offsets && opts);
     assert(offsets[n] >= offsets[0]);
-    encode_block(out, heap, offsets, n, opts, 1);
+    hr__str_encode_block(out, heap, offsets, n, opts, 1, TPL_DEPTH);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Decoder                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static int get_size(hr__rbuf *in, const uint8_t **p, size_t *size)
+int hr__str_get_size(hr__rbuf *in, const uint8_t **p, size_t *size)
 {
     uint64_t v;
     if (hr__rbuf_get_varint(in, &v) != 0 || v > hr__rbuf_left(in))
@@ -424,9 +330,9 @@ static int get_size(hr__rbuf *in, const uint8_t **p, size_t *size)
     return hr__rbuf_take(in, p, *size) == 0 ? HR_OK : HR_ECORRUPT;
 }
 
-static int int_decode(hr__rbuf *in, int64_t *v, size_t n, const hr_env *env)
+int hr__str_int_decode(hr__rbuf *in, int64_t *v, size_t n, const hr_env *env)
 {
-    int rc = hr__int_decode(in, v, n, INT_DEPTH, env);
+    int rc = hr__int_decode(in, v, n, HR__STR_INT_DEPTH, env);
     return rc == HR_OK || rc == HR_ENOMEM ? rc : HR_ECORRUPT;
 }
 
@@ -435,8 +341,8 @@ static int int_decode(hr__rbuf *in, int64_t *v, size_t n, const hr_env *env)
  * trailing data) declaring its content size and the dictionary `dict_id`;
  * the content size goes to *content.
  */
-static int check_zstd_frame(const uint8_t *src, size_t size, unsigned dict_id,
-                            uint64_t *content)
+int hr__str_check_zstd_frame(const uint8_t *src, size_t size, unsigned dict_id,
+                             uint64_t *content)
 {
     if (size < 4 || hr__load_u32(src) != ZSTD_MAGICNUMBER)
         return HR_ECORRUPT;
@@ -453,8 +359,8 @@ static int check_zstd_frame(const uint8_t *src, size_t size, unsigned dict_id,
 }
 
 /* Decompress a checked frame into exactly `len` bytes at dst. */
-static int zstd_into(const hr__str_dec *dec, const ZSTD_DDict *ddict,
-                     uint8_t *dst, size_t len, const uint8_t *src, size_t size)
+int hr__str_zstd_into(const hr__str_dec *dec, const ZSTD_DDict *ddict,
+                      uint8_t *dst, size_t len, const uint8_t *src, size_t size)
 {
     uint8_t dummy;
     if (len == 0)
@@ -485,7 +391,7 @@ static int read_frame(hr__rbuf *in, int scheme, const hr__str_dec *dec,
         uint64_t id;
         if (hr__rbuf_get_varint(in, &id) != 0 || id > UINT32_MAX)
             return HR_ECORRUPT;
-        if (get_size(in, &f->src, &f->size) != HR_OK)
+        if (hr__str_get_size(in, &f->src, &f->size) != HR_OK)
             return HR_ECORRUPT;
         if (id != 0) {
             f->ddict =
@@ -493,11 +399,11 @@ static int read_frame(hr__rbuf *in, int scheme, const hr__str_dec *dec,
             if (!f->ddict)
                 return HR_ENOTFOUND;
         }
-        return check_zstd_frame(
+        return hr__str_check_zstd_frame(
             f->src, f->size, f->ddict ? ZSTD_getDictID_fromDDict(f->ddict) : 0,
             &f->content);
     }
-    if (get_size(in, &f->src, &f->size) != HR_OK)
+    if (hr__str_get_size(in, &f->src, &f->size) != HR_OK)
         return HR_ECORRUPT;
     size_t declared;
     if (snappy_uncompressed_length((const char *)f->src, f->size, &declared) !=
@@ -512,7 +418,7 @@ static int inflate(const frame *f, const hr__str_dec *dec, uint8_t *dst)
 {
     const size_t len = (size_t)f->content;
     if (f->scheme == HR__STR_ZSTD)
-        return zstd_into(dec, f->ddict, dst, len, f->src, f->size);
+        return hr__str_zstd_into(dec, f->ddict, dst, len, f->src, f->size);
     char dummy;
     size_t got = len;
     if (snappy_uncompress((const char *)f->src, f->size,
@@ -553,7 +459,7 @@ static int decode_with_lengths(hr__rbuf *in, int scheme, size_t n,
     if (!lens)
         return HR_ENOMEM;
     size_t total = 0;
-    int rc = int_decode(in, lens, n, env);
+    int rc = hr__str_int_decode(in, lens, n, env);
     if (rc == HR_OK)
         rc = lay_out(lens, n, offsets, heap->len, limit, &total);
     hr__free(env, lens);
@@ -644,113 +550,9 @@ static int decode_general(hr__rbuf *in, int scheme, size_t n, uint32_t *offsets,
     return HR_ECORRUPT;
 }
 
-/* The codes of DICT into codes[0..n), each checked against d. */
-static int decode_codes(hr__rbuf *in, size_t n, size_t d, int64_t *codes,
-                        uint8_t *small, const hr__str_dec *dec,
-                        const hr_env *env)
-{
-    uint8_t form;
-    if (hr__rbuf_get_u8(in, &form) != 0)
-        return HR_ECORRUPT;
-    if (form == 0) {
-        int rc = int_decode(in, codes, n, env);
-        if (rc != HR_OK)
-            return rc;
-        for (size_t i = 0; i < n; i++)
-            if (codes[i] < 0 || (uint64_t)codes[i] >= d)
-                return HR_ECORRUPT;
-        return HR_OK;
-    }
-    if (form != 1 || d > 256)
-        return HR_ECORRUPT;
-    const uint8_t *src;
-    size_t size;
-    if (get_size(in, &src, &size) != HR_OK)
-        return HR_ECORRUPT;
-    uint64_t content;
-    int rc = check_zstd_frame(src, size, 0, &content);
-    if (rc == HR_OK && content != n)
-        rc = HR_ECORRUPT;
-    if (rc == HR_OK)
-        rc = zstd_into(dec, NULL, small, n, src, size);
-    if (rc != HR_OK)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        if (small[i] >= d)
-            return HR_ECORRUPT;
-        codes[i] = small[i];
-    }
-    return HR_OK;
-}
-
-static int decode_block(hr__rbuf *in, size_t n, uint32_t *offsets,
-                        hr__wbuf *heap, const hr__str_dec *dec, size_t limit,
-                        int allow_dict, const hr_env *env);
-
-static int decode_dict(hr__rbuf *in, size_t n, uint32_t *offsets,
-                       hr__wbuf *heap, const hr__str_dec *dec, size_t limit,
-                       const hr_env *env)
-{
-    uint64_t d64;
-    if (hr__rbuf_get_varint(in, &d64) != 0 || d64 > n || (n > 0 && d64 == 0))
-        return HR_ECORRUPT;
-    const size_t d = (size_t)d64;
-    /* codes [n] int64 + small [n] + value offsets [d + 1] */
-    uint8_t *mem =
-        hr__malloc(env, n * (sizeof(int64_t) + 1) + (d + 1) * sizeof(uint32_t));
-    if (!mem)
-        return HR_ENOMEM;
-    int64_t *codes = (int64_t *)mem;
-    uint32_t *doffsets = (uint32_t *)(codes + n);
-    uint8_t *small = (uint8_t *)(doffsets + d + 1);
-    hr__wbuf values;
-    hr__wbuf_init(&values, env);
-    int rc = decode_block(in, d, doffsets, &values, dec, limit, 0, env);
-    if (rc == HR_OK)
-        rc = decode_codes(in, n, d, codes, small, dec, env);
-    uint64_t total = 0;
-    for (size_t i = 0; rc == HR_OK && i < n; i++) {
-        const int64_t c = codes[i];
-        total += doffsets[c + 1] - doffsets[c];
-        if (total > limit)
-            rc = HR_ELIMIT;
-    }
-    const size_t base = heap->len;
-    if (rc == HR_OK && total > UINT32_MAX - (uint64_t)base)
-        rc = HR_ELIMIT;
-    /* COPY_SLACK spare bytes after both buffers let short values move as
-     * one fixed-size copy (the spare bytes are overwritten or past len). */
-    if (rc == HR_OK && (hr__wbuf_reserve(heap, (size_t)total + COPY_SLACK) ||
-                        hr__wbuf_reserve(&values, COPY_SLACK)))
-        rc = HR_ENOMEM;
-    if (rc == HR_OK) {
-        memset(values.data + values.len, 0, COPY_SLACK);
-        const uint8_t *vals = values.data;
-        uint8_t *dst = heap->data + base;
-        uint32_t at = (uint32_t)base;
-        for (size_t i = 0; i < n; i++) {
-            const int64_t c = codes[i];
-            const uint32_t from = doffsets[c];
-            const uint32_t len = doffsets[c + 1] - from;
-            offsets[i] = at;
-            if (len <= COPY_SLACK)
-                memcpy(dst, vals + from, COPY_SLACK);
-            else
-                memcpy(dst, vals + from, len);
-            dst += len;
-            at += len;
-        }
-        offsets[n] = at;
-        heap->len += (size_t)total;
-    }
-    hr__wbuf_free(&values);
-    hr__free(env, mem);
-    return rc;
-}
-
-static int decode_block(hr__rbuf *in, size_t n, uint32_t *offsets,
-                        hr__wbuf *heap, const hr__str_dec *dec, size_t limit,
-                        int allow_dict, const hr_env *env)
+int hr__str_decode_block(hr__rbuf *in, size_t n, uint32_t *offsets,
+                         hr__wbuf *heap, const hr__str_dec *dec, size_t limit,
+                         int allow_dict, int depth, const hr_env *env)
 {
     uint8_t scheme;
     if (hr__rbuf_get_u8(in, &scheme) != 0)
@@ -763,7 +565,9 @@ static int decode_block(hr__rbuf *in, size_t n, uint32_t *offsets,
     case HR__STR_DICT:
         if (!allow_dict)
             return HR_ECORRUPT;
-        return decode_dict(in, n, offsets, heap, dec, limit, env);
+        return hr__str_decode_dict(in, n, offsets, heap, dec, limit, env);
+    case HR__STR_TEMPLATE:
+        return hr__tpl_decode(in, n, offsets, heap, dec, limit, depth, env);
     default:
         return HR_ECORRUPT;
     }
@@ -776,37 +580,9 @@ int hr__str_decode(hr__rbuf *in, size_t n, uint32_t *offsets, hr__wbuf *heap,
     if (n > SIZE_MAX / 16)
         return HR_ELIMIT; /* keeps the O(n) scratch sizes from overflowing */
     const size_t base = heap->len;
-    int rc = decode_block(in, n, offsets, heap, dec, dec->max_bytes, 1, env);
+    int rc = hr__str_decode_block(in, n, offsets, heap, dec, dec->max_bytes, 1,
+                                  TPL_DEPTH, env);
     if (rc != HR_OK)
         heap->len = base;
     return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Dictionary training                                                       */
-/* ------------------------------------------------------------------------ */
-
-int hr__str_train_dict(const hr_env *env, const uint8_t *samples,
-                       const size_t *sample_sizes, unsigned nb_samples,
-                       size_t dict_capacity, uint8_t **dict_out,
-                       size_t *dict_len)
-{
-    *dict_out = NULL;
-    *dict_len = 0;
-    if (!samples || !sample_sizes || nb_samples == 0 || dict_capacity == 0)
-        return HR_EINVAL;
-    uint8_t *dict = hr__malloc(env, dict_capacity);
-    if (!dict)
-        return HR_ENOMEM;
-    size_t len = ZDICT_trainFromBuffer(dict, dict_capacity, samples,
-                                       sample_sizes, nb_samples);
-    if (ZDICT_isError(len)) {
-        hr__free(env, dict);
-        return HR_EINVAL;
-    }
-    /* The capacity is not shrunk: callers copy the dictionary into a CDict /
-     * DDict and free it, and a failed shrink would be a non-error ENOMEM. */
-    *dict_out = dict;
-    *dict_len = len;
-    return HR_OK;
 }

@@ -7,9 +7,13 @@
  *   even: decode. Bytes 1-2 give n (u16 LE mod 4097), the rest is decoded
  *         with max_bytes 1 MiB and a lookup that knows dictionary FUZZ_DICT_ID.
  *   odd:  round trip. Byte 1 holds options (bit 0 snappy, bit 1 dictionary,
- *         bit 2 no CCtx, bits 3-5 zstd level), the rest describes a column
- *         as ops (see column_from); it must decode to itself, exactly at
- *         max_bytes = its size and with HR_ELIMIT one byte below.
+ *         bit 2 no CCtx, bits 3-5 zstd level, bit 6 repeats renumbered,
+ *         bit 7 TEMPLATE forced), the rest describes a column as ops (see
+ *         column_from); it must decode to itself, exactly at max_bytes =
+ *         its size and with HR_ELIMIT one byte below. Renumbered repeats
+ *         change the digits of the strings they copy (rows that share a
+ *         template); a forced TEMPLATE is hr__tpl_encode's own encoding,
+ *         when the column fits one.
  *
  * The seed corpus (tests/fuzz/corpus/strcodec) holds real encodings of every
  * wire shape; it is written by this file built with -DFUZZ_STRCODEC_CORPUS:
@@ -27,9 +31,13 @@
 #include <heliosrepl/heliosrepl.h>
 
 #include "codec/strcodec.h"
+#include "codec/strtpl.h"
 
 #define FUZZ_MAX_ROWS 4096
 #define FUZZ_MAX_BYTES (1u << 20)
+/* Round-trip columns stay smaller: every encoder pass (the tokenizer,
+ * renumbering) is a per-byte loop under coverage instrumentation. */
+#define FUZZ_COLUMN_BYTES (1u << 17)
 #define FUZZ_DICT_ID 4242u
 
 static hr_env *env;
@@ -130,7 +138,7 @@ static int decode(const uint8_t *data, size_t size, size_t n, size_t max_bytes,
     return rc;
 }
 
-/* A column built from ops, over a heap of at most FUZZ_MAX_BYTES. */
+/* A column built from ops, over a heap of at most FUZZ_COLUMN_BYTES. */
 typedef struct column {
     uint8_t *heap;
     uint32_t off[FUZZ_MAX_ROWS + 1];
@@ -139,19 +147,35 @@ typedef struct column {
 
 static void column_add(column *c, const uint8_t *p, size_t len)
 {
-    if (c->n == FUZZ_MAX_ROWS || len > FUZZ_MAX_BYTES - c->len)
+    if (c->n == FUZZ_MAX_ROWS || len > FUZZ_COLUMN_BYTES - c->len)
         return;
     memcpy(c->heap + c->len, p, len);
     c->len += len;
     c->off[++c->n] = (uint32_t)c->len;
 }
 
+/* Copy len bytes, the digits of the first 64 moved on by `shift` (mod 10;
+ * a per-byte loop is slow under coverage instrumentation). */
+static void renumber(uint8_t *dst, const uint8_t *src, size_t len,
+                     unsigned shift)
+{
+    memcpy(dst, src, len);
+    for (size_t i = 0; i < len && i < 64; i++) {
+        const uint8_t b = src[i];
+        dst[i] =
+            b >= '0' && b <= '9' ? (uint8_t)('0' + (b - '0' + shift) % 10) : b;
+        shift = shift * 7 + 3;
+    }
+}
+
 /*
  * Ops: c < 0x40: a new string of the next c bytes; 0x40..0x7f: a repeat of
- * an earlier string (low-cardinality columns); 0x80..0xff: the next byte
- * repeated (c & 0x7f) * 16 times (long, compressible strings).
+ * an earlier string (low-cardinality columns; renumbered: the same shape
+ * with other digits); 0x80..0xff: the next byte repeated (c & 0x7f) * 16
+ * times (long, compressible strings).
  */
-static void column_from(column *c, const uint8_t *p, size_t size)
+static void column_from(column *c, const uint8_t *p, size_t size,
+                        int renumbered)
 {
     size_t i = 0;
     c->n = c->len = 0;
@@ -168,8 +192,16 @@ static void column_from(column *c, const uint8_t *p, size_t size)
                 continue;
             }
             const size_t k = c->n - 1 - (op - 0x40u) % c->n;
-            /* the copy goes after every string: no overlap */
-            column_add(c, c->heap + c->off[k], c->off[k + 1] - c->off[k]);
+            const size_t len = c->off[k + 1] - c->off[k];
+            if (renumbered && len <= FUZZ_COLUMN_BYTES - c->len) {
+                /* written in place after every string: no overlap */
+                renumber(c->heap + c->len, c->heap + c->off[k], len,
+                         (unsigned)c->n);
+                c->len += len;
+                c->off[++c->n] = (uint32_t)c->len;
+            } else {
+                column_add(c, c->heap + c->off[k], len);
+            }
         } else {
             const uint8_t byte = i < size ? p[i++] : 0;
             uint8_t run[0x7f * 16];
@@ -184,17 +216,20 @@ static void round_trip(const uint8_t *data, size_t size)
 {
     static const int levels[8] = {-1, 1, 2, 3, 4, 6, 9, 12};
     static column c;
-    if (!c.heap && !(c.heap = malloc(FUZZ_MAX_BYTES)))
+    if (!c.heap && !(c.heap = malloc(FUZZ_COLUMN_BYTES)))
         abort();
     if (size < 1)
         return;
     const uint8_t flags = data[0];
-    column_from(&c, data + 1, size - 1);
+    column_from(&c, data + 1, size - 1, flags & 0x40);
     hr__str_opts opts = {levels[(flags >> 3) & 7], flags & 1,
                          flags & 2 ? &dict : NULL, flags & 4 ? NULL : cctx};
     hr__wbuf out;
     hr__wbuf_init(&out, env);
-    hr__str_encode(&out, c.heap, c.off, c.n, &opts);
+    if (!(flags & 0x80) || c.n == 0 ||
+        !hr__tpl_encode(&out, c.heap, c.off, c.n, &opts, 2,
+                        HR__TPL_MAX_TEMPLATES))
+        hr__str_encode(&out, c.heap, c.off, c.n, &opts);
     if (out.failed)
         abort();
     hr__wbuf heap;
@@ -267,7 +302,7 @@ int main(int argc, char **argv)
     corpus_dir = argv[1];
     init_once();
     static column c;
-    c.heap = malloc(FUZZ_MAX_BYTES);
+    c.heap = malloc(FUZZ_COLUMN_BYTES);
     const hr__str_opts zstd3 = {3, 0, NULL, cctx};
     const hr__str_opts snappy = {3, 1, NULL, cctx};
     const hr__str_opts with_dict = {3, 0, &dict, cctx};
@@ -308,9 +343,10 @@ int main(int argc, char **argv)
         column_add(&c, (const uint8_t *)b, (size_t)k);
     }
     seed_encoding(&c, zstd3);
-    /* JSON: zstd NUL layout, with the dictionary, snappy */
+    /* JSON: zstd NUL layout, with the dictionary, snappy (below 128 rows:
+     * not TEMPLATE) */
     c.n = c.len = 0;
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 120; i++) {
         const int k = gen_event(b, sizeof b);
         column_add(&c, (const uint8_t *)b, (size_t)k);
     }
@@ -321,7 +357,10 @@ int main(int argc, char **argv)
     c.n = c.len = 0;
     for (int i = 0; i < 200; i++) {
         uint8_t r[48] = "key";
-        const int k = 4 + snprintf((char *)r + 4, 12, "%u", gen() % 100000);
+        int k = 4;
+        for (int j = 0; j < 4; j++) /* a random tag: no template fits */
+            r[k++] = (uint8_t)('a' + gen() % 26);
+        k += snprintf((char *)r + k, 12, "%u", gen() % 100000);
         column_add(&c, r, (size_t)k + 1 + gen() % 16);
     }
     seed_encoding(&c, zstd3);
@@ -343,6 +382,41 @@ int main(int argc, char **argv)
         column_add(&c, (const uint8_t *)b, (size_t)k);
     }
     seed_encoding(&c, zstd3);
+    /* TEMPLATE: JSON events (nested templates, int, digits and dictionary
+     * columns), with the dictionary, log lines */
+    c.n = c.len = 0;
+    for (int i = 0; i < 300; i++) {
+        const unsigned ms = 1000 * (unsigned)i + gen() % 1000;
+        const unsigned ev = gen() % 3;
+        int k = snprintf(b, sizeof b,
+                         "{\"ts\": \"2024-05-01T10:%02u:%02u.%03uZ\", "
+                         "\"event\": \"%s\", \"user\": %u, ",
+                         ms / 60000 % 60, ms / 1000 % 60, ms % 1000,
+                         ev == 0   ? "view"
+                         : ev == 1 ? "click"
+                                   : "buy",
+                         100 + gen() % 40);
+        if (ev == 2)
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "\"total\": %u.%02u, \"ok\": %s}", gen() % 300,
+                          gen() % 100, gen() % 4 ? "true" : "false");
+        else
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "\"path\": \"/p/%u\", \"x\": [%u, %d]}", gen() % 50,
+                          gen() % 2000, (int)(gen() % 100) - 50);
+        column_add(&c, (const uint8_t *)b, (size_t)k);
+    }
+    seed_encoding(&c, zstd3);
+    seed_encoding(&c, with_dict);
+    c.n = c.len = 0;
+    for (int i = 0; i < 200; i++) {
+        const int k = snprintf(
+            b, sizeof b, "12:00:%02u.%03u %s [w-%u] GET /items/%u took %ums",
+            (unsigned)i / 4 % 60, gen() % 1000, gen() % 5 ? "INFO" : "WARN",
+            gen() % 4, gen() % 10000, gen() % 700);
+        column_add(&c, (const uint8_t *)b, (size_t)k);
+    }
+    seed_encoding(&c, zstd3);
     /* Round-trip seeds: mode byte, flags, ops */
     static const uint8_t rt[][24] = {
         {1, 0x18, 5, 'h', 'e', 'l', 'l', 'o', 0x40, 0x40, 3, 'a', 'b', 'c',
@@ -352,6 +426,24 @@ int main(int argc, char **argv)
          0x43},
         {1, 0x00, 0, 0, 0, 0x40, 0x40},
     };
+    /* Renumbered repeats of a JSON line and a log line, 200 rows: TEMPLATE
+     * chosen (flags 0x58) and forced (0xd8). */
+    static const char *const lines[2] = {
+        "{\"a\": 12, \"b\": \"x7\", \"c\": 3.5}", "t=10:42:07 id=981 ok"};
+    for (int f = 0; f < 2; f++)
+        for (int l = 0; l < 2; l++) {
+            uint8_t seed[256];
+            size_t k = 0;
+            seed[k++] = 1;
+            seed[k++] = f ? 0xd8 : 0x58;
+            const size_t len = strlen(lines[l]);
+            seed[k++] = (uint8_t)len;
+            memcpy(seed + k, lines[l], len);
+            k += len;
+            for (int r = 0; r < 200; r++)
+                seed[k++] = 0x40 + (uint8_t)(r % 3);
+            write_seed(seed, k);
+        }
     for (size_t k = 0; k < sizeof rt / sizeof rt[0]; k++)
         write_seed(rt[k], sizeof rt[k]);
     printf("%d seeds in %s\n", seeds, corpus_dir);

@@ -188,6 +188,41 @@ static void gen_json(col *c, size_t n, uint64_t *ts)
     }
 }
 
+/* Service log lines: a few formats with numbers and words in them. */
+static void gen_log(col *c, size_t n, uint64_t *ms)
+{
+    static const char *const routes[4] = {"/api/v1/items/", "/api/v1/users/",
+                                          "/health", "/api/v1/orders/"};
+    char b[256];
+    for (size_t i = 0; i < n; i++) {
+        *ms += rndn(400);
+        const uint64_t t = *ms;
+        const unsigned kind = zipf(4);
+        int k =
+            snprintf(b, sizeof b, "2024-05-01 %02u:%02u:%02u.%03u ",
+                     (unsigned)(t / 3600000 % 24), (unsigned)(t / 60000 % 60),
+                     (unsigned)(t / 1000 % 60), (unsigned)(t % 1000));
+        if (kind == 0)
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "INFO [worker-%u] GET %s%u status=200 took %ums",
+                          rndn(8), routes[rndn(4)], rndn(100000), rndn(900));
+        else if (kind == 1)
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "WARN [worker-%u] slow query: %u rows in %u.%03us",
+                          rndn(8), rndn(5000), rndn(10), rndn(1000));
+        else if (kind == 2)
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "ERROR [worker-%u] upstream %s timed out after %ums",
+                          rndn(8), rndn(2) ? "payments" : "inventory",
+                          1000 * (1 + rndn(5)));
+        else
+            k += snprintf(b + k, sizeof b - (size_t)k,
+                          "DEBUG cache hit ratio %u%% (%u/%u)", rndn(101),
+                          rndn(1000), 1000);
+        col_add(c, b, (size_t)k);
+    }
+}
+
 /* Sentences of words from a 600-word vocabulary, Zipf-ish. */
 static void gen_text(col *c, size_t n)
 {
@@ -224,12 +259,16 @@ static void gen_random_bytes(col *c, size_t n, unsigned maxlen)
     }
 }
 
-/* Distinct, compressible binary records with NUL bytes inside. */
+/* Distinct, compressible binary records with NUL bytes inside (a random
+ * tag each: no template fits them). */
 static void gen_nul_records(col *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t b[64] = "key";
-        int k = 4 + snprintf((char *)b + 4, 20, "%u", rndn(100000));
+        int k = 4;
+        for (int j = 0; j < 4; j++)
+            b[k++] = (uint8_t)('a' + rndn(26));
+        k += snprintf((char *)b + k, 20, "%u", rndn(100000));
         k += 1 + (int)rndn(20); /* NUL then a run of NULs and padding */
         memcpy(b + k, "padding", 7);
         col_add(c, b, (size_t)k + 7);
@@ -401,6 +440,7 @@ START_TEST(scheme_ids_are_pinned)
     ck_assert_int_eq(HR__STR_DICT, 1);
     ck_assert_int_eq(HR__STR_ZSTD, 2);
     ck_assert_int_eq(HR__STR_SNAPPY, 3);
+    ck_assert_int_eq(HR__STR_TEMPLATE, 4);
 }
 END_TEST
 
@@ -599,6 +639,32 @@ START_TEST(text_is_zstd_or_snappy_random_is_plain)
 }
 END_TEST
 
+START_TEST(dictionary_only_on_small_blocks)
+{
+    /* The trained dictionary is used below 32 KiB of bytes, not above:
+     * the dictionary id after the scheme and layout bytes. */
+    test_dict dict;
+    dict_make(&dict, 77, 99, 3);
+    const size_t rows[2] = {64, 1024};
+    for (int k = 0; k < 2; k++) {
+        col c;
+        seed(70 + (uint64_t)k);
+        col_init(&c);
+        gen_text(&c, rows[k]);
+        hr__str_opts o = opts_zstd(3);
+        o.dict = &dict.handle;
+        hr__wbuf out;
+        encode(&out, &c, &o);
+        ck_assert_int_eq(out.data[0], HR__STR_ZSTD);
+        ck_assert_int_eq(out.data[2], c.len < (32u << 10) ? 77 : 0);
+        ck_assert_int_eq(roundtrip(&c, &o, &dict), HR__STR_ZSTD);
+        hr__wbuf_free(&out);
+        col_free(&c);
+    }
+    dict_free(&dict);
+}
+END_TEST
+
 static size_t zstd3_size(const col *c)
 {
     const size_t bound = ZSTD_compressBound(c->len);
@@ -613,7 +679,8 @@ START_TEST(json_with_trained_dict_beats_zstd3)
 {
     /* The dictionary is trained on 2000 earlier events of the table; the
      * batches are later events. zstd -3 gets the bare concatenation (no
-     * lengths or separators), so the codec pays for its row boundaries. */
+     * lengths or separators), so the codec pays for its row boundaries.
+     * From 128 rows TEMPLATE is tried too, and wins. */
     test_dict dict;
     dict_make(&dict, 0x5eed, 1, 3);
     const size_t rows[] = {64, 256, 1024};
@@ -627,11 +694,12 @@ START_TEST(json_with_trained_dict_beats_zstd3)
         o.dict = &dict.handle;
         hr__wbuf out;
         encode(&out, &c, &o);
-        ck_assert_int_eq(out.data[0], HR__STR_ZSTD);
+        const int want = rows[k] < 128 ? HR__STR_ZSTD : HR__STR_TEMPLATE;
+        ck_assert_int_eq(out.data[0], want);
         const size_t z3 = zstd3_size(&c);
         ck_assert_msg(out.len < z3, "%zu rows: %zu bytes vs zstd -3 %zu",
                       rows[k], out.len, z3);
-        ck_assert_int_eq(roundtrip(&c, &o, &dict), HR__STR_ZSTD);
+        ck_assert_int_eq(roundtrip(&c, &o, &dict), want);
         hr__wbuf_free(&out);
         col_free(&c);
     }
@@ -650,7 +718,7 @@ typedef struct shape {
     hr__wbuf enc;
 } shape;
 
-enum { NSHAPES = 9 };
+enum { NSHAPES = 12 };
 
 static test_dict shapes_dict;
 
@@ -687,7 +755,7 @@ static void shapes_make(shape *s)
         col_adds(&s[5].c, b);
     }
     s[6].name = "zstd with dictionary";
-    gen_json(&s[6].c, 100, &ts);
+    gen_json(&s[6].c, 60, &ts); /* below 32 KiB: the dictionary is used */
     s[6].o.dict = &shapes_dict.handle;
     s[7].name = "snappy, NUL layout";
     gen_text(&s[7].c, 200);
@@ -695,6 +763,14 @@ static void shapes_make(shape *s)
     s[8].name = "snappy, lengths layout";
     gen_nul_records(&s[8].c, 200);
     s[8].o.prefer_snappy = 1;
+    s[9].name = "template: JSON (int, dict and template columns)";
+    gen_json(&s[9].c, 300, &ts);
+    s[10].name = "template: log lines";
+    uint64_t ms = 43200000;
+    gen_log(&s[10].c, 300, &ms);
+    s[11].name = "template with dictionary";
+    gen_json(&s[11].c, 200, &ts);
+    s[11].o.dict = &shapes_dict.handle;
     for (int k = 0; k < NSHAPES; k++)
         encode(&s[k].enc, &s[k].c, &s[k].o);
     /* Each shape is what its name says. */
@@ -714,10 +790,14 @@ static void shapes_make(shape *s)
     ck_assert_int_eq(s[5].enc.data[0], HR__STR_ZSTD);
     ck_assert_int_eq(s[5].enc.data[1], 0);
     ck_assert_int_eq(s[6].enc.data[0], HR__STR_ZSTD);
+    ck_assert_int_eq(s[6].enc.data[2], 77); /* varint dictionary id */
     ck_assert_int_eq(s[7].enc.data[0], HR__STR_SNAPPY);
     ck_assert_int_eq(s[7].enc.data[1], 1);
     ck_assert_int_eq(s[8].enc.data[0], HR__STR_SNAPPY);
     ck_assert_int_eq(s[8].enc.data[1], 0);
+    for (int k = 9; k < 12; k++)
+        ck_assert_msg(s[k].enc.data[0] == HR__STR_TEMPLATE, "%s: scheme %d",
+                      s[k].name, s[k].enc.data[0]);
 }
 
 static void shapes_free(shape *s)
@@ -939,7 +1019,7 @@ START_TEST(crafted_inconsistencies_are_rejected)
     const int64_t lens2[2] = {3, 2};
     /* Unknown scheme byte. */
     hr__wbuf_init(&w, env);
-    hr__wbuf_put_u8(&w, 4);
+    hr__wbuf_put_u8(&w, 5);
     ck_assert_int_eq(decode_crafted(&w, 1, 100), HR_ECORRUPT);
     hr__wbuf_free(&w);
     /* Negative length. */
@@ -1209,6 +1289,7 @@ static Suite *codec_strings_suite(void)
     tcase_add_test(tc, heap_slices_and_shared_heaps);
     tcase_add_test(tc, low_cardinality_is_dict);
     tcase_add_test(tc, text_is_zstd_or_snappy_random_is_plain);
+    tcase_add_test(tc, dictionary_only_on_small_blocks);
     tcase_add_test(tc, json_with_trained_dict_beats_zstd3);
     tcase_add_test(tc, every_shape_roundtrips);
     tcase_add_test(tc, every_truncation_is_corrupt);
