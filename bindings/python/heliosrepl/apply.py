@@ -44,6 +44,7 @@ import enum
 import typing
 
 from . import _lib
+from ._handle import _Handle
 from .batch import Batch, Oid, decode_text
 from .errors import HeliosReplError, Status
 from .stream import PollFlag, _cstr, _enum, _int_arg
@@ -105,7 +106,7 @@ def truncate_batch(env, schema_name, table_name):
 
 # --- options -------------------------------------------------------------------
 
-class ApplierOpts:
+class ApplierOpts(_Handle):
     """An hr_applier_opts builder. ``ApplierOpts(env, **options)`` calls the
     setter of every keyword: ``conninfo``, ``source_id``, ``meta_schema``,
     ``tenant_column``, ``group_rows``, ``group_bytes``, ``group_delay_ms``,
@@ -115,6 +116,9 @@ class ApplierOpts:
     _KEYWORDS = ("conninfo", "source_id", "meta_schema", "tenant_column",
                  "group_rows", "group_bytes", "group_delay_ms",
                  "copy_min_rows", "max_pending_bytes")
+    _free_fn, _errmsg_fn = "hr_applier_opts_free", "hr_applier_opts_errmsg"
+    _name = _pickle_name = "ApplierOpts"
+    _article, _errmsg_null = "an", ""
 
     def __init__(self, env, **options):
         self._handle = None
@@ -128,48 +132,6 @@ class ApplierOpts:
         except BaseException:
             self.close()
             raise
-
-    def close(self):
-        """Free the options; calling again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_applier_opts_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("an ApplierOpts cannot be copied or pickled")
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED,
-                                  "the ApplierOpts is closed")
-        return self._handle
-
-    @property
-    def errmsg(self):
-        """The message of the last failed setter, or ""."""
-        return _lib.decode(_L.hr_applier_opts_errmsg(self._ptr)) or ""
-
-    def _set(self, fn, *args):
-        status = fn(self._ptr, *args)
-        if status != Status.OK:
-            raise HeliosReplError(status, self.errmsg)
-        return self
 
     def set_conninfo(self, conninfo):
         """The libpq connection string of the target (required)."""
@@ -253,7 +215,7 @@ def _error_trampoline(fn, pending):
 
 # --- the applier ---------------------------------------------------------------
 
-class Applier:
+class Applier(_Handle):
     """An hr_applier (see the module documentation).
 
     ``Applier(env, opts, on_applied=None, on_error=None)``; `opts` is an
@@ -264,6 +226,10 @@ class Applier:
     applied); calls on a closed applier raise ``ECLOSED``. One thread at a
     time per applier.
     """
+
+    _free_fn, _errmsg_fn = "hr_applier_free", "hr_applier_errmsg"
+    _name = _pickle_name = "Applier"
+    _article, _errmsg_null = "an", ""
 
     def __init__(self, env, opts, on_applied=None, on_error=None):
         self._handle = None
@@ -314,11 +280,11 @@ class Applier:
         if self._stepping:
             self._close_requested = True
             return
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_applier_free(handle)
-            self._batch_envs.clear()
-            self._env._disown(self)
+        super().close()
+
+    def _free(self, handle):
+        super()._free(handle)
+        self._batch_envs.clear()
 
     @property
     def closed(self):
@@ -328,31 +294,12 @@ class Applier:
     def env(self):
         return self._env
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("an Applier cannot be copied or pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
     def __repr__(self):
         if self.closed:
             return "<heliosrepl.Applier closed>"
         return f"<heliosrepl.Applier {self.phase.name}>"
 
     # -- helpers ---------------------------------------------------------------
-
-    @property
-    def _ptr(self):
-        if self.closed:
-            raise HeliosReplError(Status.ECLOSED, "the Applier is closed")
-        return self._handle
 
     def _not_in_callback(self, what):
         ptr = self._ptr
@@ -373,11 +320,6 @@ class Applier:
         return value
 
     # -- I/O -------------------------------------------------------------------
-
-    @property
-    def errmsg(self):
-        """The last failure's message, or ""."""
-        return _lib.decode(_L.hr_applier_errmsg(self._ptr)) or ""
 
     @property
     def fd(self):

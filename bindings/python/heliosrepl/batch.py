@@ -55,6 +55,7 @@ import struct
 import uuid
 
 from . import _lib
+from ._handle import _Handle
 from .errors import HeliosReplError, Status
 
 _L = _lib.lib
@@ -335,7 +336,7 @@ class _ColumnInfo:
 
 # --- the batch ----------------------------------------------------------------
 
-class Batch:
+class Batch(_Handle):
     """An hr_batch: a relation's schema (columns) plus rows of values.
 
     ``Batch(env, columns=[("id", Oid.INT8, False), ...],
@@ -353,6 +354,9 @@ class Batch:
     and values bit for bit (hr_batch_equal: -0.0 != 0.0, a NaN equals the
     same NaN).
     """
+
+    _free_fn, _errmsg_fn = "hr_batch_free", "hr_batch_errmsg"
+    _name = "Batch"
 
     def __init__(self, env, columns=(), relation=None):
         self._init(env, internal=False)
@@ -425,13 +429,6 @@ class Batch:
 
     # -- lifetime ----------------------------------------------------------
 
-    def close(self):
-        """Free the batch (hr_batch_free). Calling it again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_batch_free(handle)
-            self._env._disown(self)
-
     def _detach(self):
         """Hand the C batch over to its new owner (hr_applier_add_batch
         took it): this object forgets the pointer, never frees it, and
@@ -456,21 +453,6 @@ class Batch:
     def env(self):
         """The Env the batch was created from."""
         return self._env
-
-    def __reduce_ex__(self, protocol):
-        # A copy would share (and free twice) the C handle.
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
 
     def __repr__(self):
         if self.closed:
@@ -509,15 +491,6 @@ class Batch:
         return self._info
 
     # -- schema ------------------------------------------------------------
-
-    @property
-    def errmsg(self):
-        """The message of the last failed call on this batch, or "".
-
-        The library does not clear it on success: read it only right after
-        a failure.
-        """
-        return _lib.decode(_L.hr_batch_errmsg(self._ptr))
 
     @property
     def relation(self):

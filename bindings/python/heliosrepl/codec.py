@@ -20,6 +20,7 @@ import enum
 import operator
 
 from . import _lib
+from ._handle import _Handle
 from .batch import Batch, c_name
 from .errors import HeliosReplError, Status
 
@@ -158,7 +159,7 @@ def frame_inspect(frame):
                      info.key_id)
 
 
-class Codec:
+class Codec(_Handle):
     """An hr_codec: encodes a :class:`Batch` into a frame and back.
 
     ``Codec(env)`` has default parameters and no keys. It keeps a reference
@@ -168,6 +169,8 @@ class Codec:
     a time per codec.
     """
 
+    _free_fn, _errmsg_fn = "hr_codec_free", "hr_codec_errmsg"
+    _name = "Codec"
     param_bounds = staticmethod(param_bounds)
 
     def __init__(self, env):
@@ -177,61 +180,19 @@ class Codec:
 
     # -- lifetime ----------------------------------------------------------
 
-    def close(self):
-        """Free the codec (hr_codec_free). Calling it again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_codec_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        """True after :meth:`close`."""
-        return self._handle is None
-
     @property
     def env(self):
         """The Env the codec was created from."""
         return self._env
 
-    def __reduce_ex__(self, protocol):
-        # A copy would share (and free twice) the C handle.
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
     def __repr__(self):
         state = "closed" if self.closed else hex(self._handle.value or 0)
         return f"<heliosrepl.Codec {state}>"
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Codec is closed")
-        return self._handle
 
     def _check(self, status):
         self._env._raise_pending()
         if status != Status.OK:
             raise HeliosReplError(status, self.errmsg)
-
-    @property
-    def errmsg(self):
-        """The message of the last failed call on this codec, or "".
-
-        The library does not clear it on success: read it only right after
-        a failure.
-        """
-        return _lib.decode(_L.hr_codec_errmsg(self._ptr))
 
     # -- parameters ----------------------------------------------------------
 

@@ -30,6 +30,7 @@ import ctypes
 import operator
 
 from . import _lib
+from ._handle import _Handle
 from .batch import Batch, decode_text
 from .errors import HeliosReplError, Status
 from .pgoutput import _stop_status
@@ -71,7 +72,7 @@ def _name(ptr):
     return decode_text(ctypes.string_at(ptr)) if ptr else ""
 
 
-class CopierOpts:
+class CopierOpts(_Handle):
     """An hr_copier_opts builder. ``CopierOpts(env, **options)`` calls the
     setter of every keyword: ``conninfo``, ``tenant``, ``tenant_column``,
     ``tables`` (an iterable, :meth:`add_table` each), ``schemas``
@@ -81,6 +82,9 @@ class CopierOpts:
 
     _KEYWORDS = ("conninfo", "tenant", "tenant_column", "snapshot",
                  "rows_per_batch")
+    _free_fn, _errmsg_fn = "hr_copier_opts_free", "hr_copier_opts_errmsg"
+    _name = _pickle_name = "CopierOpts"
+    _errmsg_null = ""
 
     def __init__(self, env, **options):
         self._handle = None
@@ -100,47 +104,6 @@ class CopierOpts:
         except BaseException:
             self.close()
             raise
-
-    def close(self):
-        """Free the options; calling again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_copier_opts_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a CopierOpts cannot be copied or pickled")
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the CopierOpts is closed")
-        return self._handle
-
-    @property
-    def errmsg(self):
-        """The message of the last failed setter, or ""."""
-        return _lib.decode(_L.hr_copier_opts_errmsg(self._ptr)) or ""
-
-    def _set(self, fn, *args):
-        status = fn(self._ptr, *args)
-        if status != Status.OK:
-            raise HeliosReplError(status, self.errmsg)
-        return self
 
     def set_conninfo(self, conninfo):
         """The libpq connection string of the source (required)."""
@@ -244,7 +207,7 @@ def _trampolines(env, pending, on_begin, on_batch, on_end):
             _lib.COPIER_END_FN(end) if on_end else _lib.COPIER_END_FN())
 
 
-class Copier:
+class Copier(_Handle):
     """An hr_copier (see the module documentation).
 
     ``Copier(env, opts, on_batch, on_table_begin=None, on_table_end=None)``;
@@ -252,6 +215,10 @@ class Copier:
     HeliosReplError with the env's message. Use it as a context manager or
     call :meth:`close`. One thread at a time per copier.
     """
+
+    _free_fn, _errmsg_fn = "hr_copier_free", "hr_copier_errmsg"
+    _name = _pickle_name = "Copier"
+    _errmsg_null = ""
 
     def __init__(self, env, opts, on_batch, on_table_begin=None,
                  on_table_end=None):
@@ -294,33 +261,11 @@ class Copier:
         if self._stepping:
             raise HeliosReplError(Status.ESTATE,
                                   "Copier.close called from a callback")
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_copier_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
+        super().close()
 
     def __del__(self):
         if getattr(self, "_handle", None) is not None and not self._stepping:
             self.close()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a Copier cannot be copied or pickled")
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Copier is closed")
-        return self._handle
 
     def _run(self, fn, *args):
         ptr = self._ptr
@@ -341,11 +286,6 @@ class Copier:
             raise exc
         if status < 0:
             raise HeliosReplError(status, message)
-
-    @property
-    def errmsg(self):
-        """The last failure's message, or ""."""
-        return _lib.decode(_L.hr_copier_errmsg(self._ptr)) or ""
 
     @property
     def fd(self):

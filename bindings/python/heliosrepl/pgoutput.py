@@ -58,6 +58,7 @@ import operator
 import typing
 
 from . import _lib
+from ._handle import _Handle
 from .batch import EPOCH_UTC, Batch, Oid, decode_text
 from .errors import HeliosReplError, Status
 
@@ -580,7 +581,7 @@ def _message_trampoline(fn, pending):
 
 # --- the decoder -------------------------------------------------------------
 
-class PgDecoder:
+class PgDecoder(_Handle):
     """An hr_pgdecoder: decodes the pgoutput replication stream and calls
     back with committed transactions (see the module documentation).
 
@@ -591,6 +592,9 @@ class PgDecoder:
     calls on a closed decoder raise HeliosReplError (``Status.ECLOSED``).
     One thread at a time per decoder.
     """
+
+    _free_fn, _errmsg_fn = "hr_pgdecoder_free", "hr_pgdecoder_errmsg"
+    _name = "PgDecoder"
 
     def __init__(self, env, on_txn=None, on_relation=None, on_keepalive=None,
                  on_message=None):
@@ -634,10 +638,7 @@ class PgDecoder:
         if self._feeding:
             self._close_requested = True
             return
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_pgdecoder_free(handle)
-            self._env._disown(self)
+        super().close()
 
     @property
     def closed(self):
@@ -649,21 +650,6 @@ class PgDecoder:
         """The Env the decoder was created from."""
         return self._env
 
-    def __reduce_ex__(self, protocol):
-        # A copy would share (and free twice) the C handle.
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
     def __repr__(self):
         if self.closed:
             return "<heliosrepl.PgDecoder closed>"
@@ -672,12 +658,6 @@ class PgDecoder:
                 f"{end >> 32:X}/{end & 0xFFFFFFFF:X}>")
 
     # -- helpers -----------------------------------------------------------
-
-    @property
-    def _ptr(self):
-        if self.closed:
-            raise HeliosReplError(Status.ECLOSED, "the PgDecoder is closed")
-        return self._handle
 
     def _not_in_callback(self, what):
         ptr = self._ptr
@@ -709,12 +689,6 @@ class PgDecoder:
             raise HeliosReplError(status, message)
 
     # -- API ---------------------------------------------------------------
-
-    @property
-    def errmsg(self):
-        """The message of the last failure, or "" (cleared by
-        :meth:`reset`)."""
-        return _lib.decode(_L.hr_pgdecoder_errmsg(self._ptr))
 
     @property
     def wal_end(self):

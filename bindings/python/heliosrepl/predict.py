@@ -22,6 +22,7 @@ import enum
 import operator
 
 from . import _lib
+from ._handle import _Handle
 from .batch import c_name
 from .errors import HeliosReplError, Status
 
@@ -119,13 +120,15 @@ def predictor_param_bounds(param):
     return lo.value, hi.value
 
 
-class Predictor:
+class Predictor(_Handle):
     """An hr_predictor, created from an :class:`~heliosrepl.Env`.
 
     Use it as a context manager or call :meth:`close`. One thread at a
     time per predictor.
     """
 
+    _free_fn, _errmsg_fn = "hr_predictor_free", "hr_predictor_errmsg"
+    _name = "Predictor"
     param_bounds = staticmethod(predictor_param_bounds)
 
     def __init__(self, env):
@@ -135,55 +138,18 @@ class Predictor:
 
     # -- lifetime ----------------------------------------------------------
 
-    def close(self):
-        """Free the predictor (hr_predictor_free). Idempotent."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_predictor_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
     @property
     def env(self):
         return self._env
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
 
     def __repr__(self):
         state = "closed" if self.closed else hex(self._handle.value or 0)
         return f"<heliosrepl.Predictor {state}>"
 
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Predictor is closed")
-        return self._handle
-
     def _check(self, status):
         self._env._raise_pending()
         if status != Status.OK:
             raise HeliosReplError(status, self.errmsg)
-
-    @property
-    def errmsg(self):
-        """The message of the last failed call, or "" (read it right after
-        a failure)."""
-        return _lib.decode(_L.hr_predictor_errmsg(self._ptr))
 
     # -- parameters ----------------------------------------------------------
 

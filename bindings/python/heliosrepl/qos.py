@@ -27,6 +27,7 @@ import enum
 import operator
 
 from . import _lib
+from ._handle import _Handle
 from .errors import HeliosReplError, Status
 
 _L = _lib.lib
@@ -124,13 +125,15 @@ def scheduler_param_bounds(param):
     return lo.value, hi.value
 
 
-class Scheduler:
+class Scheduler(_Handle):
     """An hr_scheduler. ``Scheduler(env)`` is empty, with default parameters
     and tier presets; it keeps a reference to its Env. Use it as a context
     manager or call :meth:`close`; calls on a closed scheduler raise
     HeliosReplError (``Status.ECLOSED``). One thread at a time.
     """
 
+    _free_fn, _errmsg_fn = "hr_scheduler_free", "hr_scheduler_errmsg"
+    _name = "Scheduler"
     param_bounds = staticmethod(scheduler_param_bounds)
 
     def __init__(self, env):
@@ -140,54 +143,17 @@ class Scheduler:
 
     # -- lifetime ----------------------------------------------------------
 
-    def close(self):
-        """Free the scheduler. Calling it again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_scheduler_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
     @property
     def env(self):
         return self._env
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
 
     def __repr__(self):
         state = "closed" if self.closed else f"{len(self)} tenants"
         return f"<heliosrepl.Scheduler {state}>"
 
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Scheduler is closed")
-        return self._handle
-
     def _check(self, status):
         if status != Status.OK:
             raise HeliosReplError(status, self.errmsg)
-
-    @property
-    def errmsg(self):
-        """The message of the last failed call, or "" (read it right after
-        a failure: success does not clear it)."""
-        return _lib.decode(_L.hr_scheduler_errmsg(self._ptr))
 
     # -- parameters and tiers ------------------------------------------------
 

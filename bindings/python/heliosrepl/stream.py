@@ -39,6 +39,7 @@ import operator
 import typing
 
 from . import _lib
+from ._handle import _Handle
 from .batch import Batch, decode_text
 from .errors import HeliosReplError, Status
 from .pgoutput import PgTxn, _relation_snapshot, _stop_status
@@ -209,7 +210,7 @@ def stream_batches(txn, changes):
 
 # --- options -------------------------------------------------------------------
 
-class StreamOpts:
+class StreamOpts(_Handle):
     """An hr_stream_opts builder. ``StreamOpts(env, **options)`` calls the
     setter of every keyword: ``conninfo``, ``mode``, ``tenant``,
     ``tenant_column``, ``tables`` (an iterable, :meth:`add_table` each),
@@ -223,6 +224,9 @@ class StreamOpts:
                  "publication", "start_lsn", "binary", "proto_version",
                  "status_interval_ms", "heartbeat_interval_ms",
                  "export_snapshot", "hold_start")
+    _free_fn, _errmsg_fn = "hr_stream_opts_free", "hr_stream_opts_errmsg"
+    _name = _pickle_name = "StreamOpts"
+    _errmsg_null = ""
 
     def __init__(self, env, **options):
         self._handle = None
@@ -240,48 +244,6 @@ class StreamOpts:
         except BaseException:
             self.close()
             raise
-
-    def close(self):
-        """Free the options (hr_stream_opts_free); calling again does
-        nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_stream_opts_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a StreamOpts cannot be copied or pickled")
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the StreamOpts is closed")
-        return self._handle
-
-    @property
-    def errmsg(self):
-        """The message of the last failed setter, or ""."""
-        return _lib.decode(_L.hr_stream_opts_errmsg(self._ptr)) or ""
-
-    def _set(self, fn, *args):
-        status = fn(self._ptr, *args)
-        if status != Status.OK:
-            raise HeliosReplError(status, self.errmsg)
-        return self
 
     def set_conninfo(self, conninfo):
         """The libpq connection string of the source (required)."""
@@ -400,7 +362,7 @@ def _stream_schema_trampoline(fn, pending):
 
 # --- the stream ----------------------------------------------------------------
 
-class Stream:
+class Stream(_Handle):
     """An hr_stream (see the module documentation).
 
     ``Stream(env, opts, on_txn=None, on_schema_change=None)``; `opts` is a
@@ -409,6 +371,10 @@ class Stream:
     context manager or call :meth:`close`; calls on a closed stream raise
     ``ECLOSED``. One thread at a time per stream.
     """
+
+    _free_fn, _errmsg_fn = "hr_stream_free", "hr_stream_errmsg"
+    _name = _pickle_name = "Stream"
+    _errmsg_null = ""
 
     def __init__(self, env, opts, on_txn=None, on_schema_change=None):
         self._handle = None
@@ -458,10 +424,7 @@ class Stream:
         if self._stepping:
             self._close_requested = True
             return
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_stream_free(handle)
-            self._env._disown(self)
+        super().close()
 
     @property
     def closed(self):
@@ -471,31 +434,12 @@ class Stream:
     def env(self):
         return self._env
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a Stream cannot be copied or pickled")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
     def __repr__(self):
         if self.closed:
             return "<heliosrepl.Stream closed>"
         return f"<heliosrepl.Stream {self.phase.name}>"
 
     # -- helpers ---------------------------------------------------------------
-
-    @property
-    def _ptr(self):
-        if self.closed:
-            raise HeliosReplError(Status.ECLOSED, "the Stream is closed")
-        return self._handle
 
     def _not_in_callback(self, what):
         ptr = self._ptr
@@ -539,11 +483,6 @@ class Stream:
             raise HeliosReplError(status, message)
 
     # -- API -------------------------------------------------------------------
-
-    @property
-    def errmsg(self):
-        """The last failure's message, or ""."""
-        return _lib.decode(_L.hr_stream_errmsg(self._ptr)) or ""
 
     @property
     def fd(self):

@@ -14,6 +14,7 @@ import enum
 import operator
 
 from . import _lib
+from ._handle import _Handle
 from .batch import c_name
 from .errors import HeliosReplError, Status
 
@@ -129,7 +130,7 @@ class Message:
                 f"{len(self.data)} bytes>")
 
 
-class Transport:
+class Transport(_Handle):
     """An hr_transport. Create one with :meth:`inproc`.
 
     Keeps a reference to its Env. Use it as a context manager or call
@@ -138,6 +139,8 @@ class Transport:
     time per transport.
     """
 
+    _free_fn, _errmsg_fn = "hr_transport_free", "hr_transport_errmsg"
+    _name = "Transport"
     param_bounds = staticmethod(transport_param_bounds)
 
     def __init__(self, env, _new_fn):
@@ -150,45 +153,9 @@ class Transport:
         """The in-process transport (hr_transport_new_inproc)."""
         return cls(env, _L.hr_transport_new_inproc)
 
-    def close(self):
-        """Free the transport; calling it again does nothing."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            _L.hr_transport_free(handle)
-            self._env._disown(self)
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self.close()
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError(f"a {type(self).__name__} cannot be copied or "
-                        "pickled")
-
-    @property
-    def _ptr(self):
-        if self._handle is None:
-            raise HeliosReplError(Status.ECLOSED, "the Transport is closed")
-        return self._handle
-
     def _check(self, status):
         if status != Status.OK:
             raise HeliosReplError(status, self.errmsg)
-
-    @property
-    def errmsg(self):
-        """The message of the last failed call, or ""."""
-        return _lib.decode(_L.hr_transport_errmsg(self._ptr))
 
     @property
     def kind(self):
