@@ -158,6 +158,7 @@ def _batch_from_library(env, ptr):
     batch._env = env
     batch._info = None
     batch._partial = False
+    batch._moved = False
     batch._handle = ctypes.c_void_p(ptr)
     env._children.add(id(batch))
     return batch
