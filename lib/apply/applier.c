@@ -237,8 +237,6 @@ int hr_applier_copy_table_done(const hr_applier *a, const char *tenant_id,
 static int open_txn(hr_applier *a, const char *tenant_id, hr__txkind kind,
                     uint64_t lsn, hr__atxn **out)
 {
-    if (a->in_callback > 1)
-        return hr__fail(&a->error, HR_ESTATE, "called from a callback");
     if (a->open)
         return hr__fail(&a->error, HR_ESTATE, "a transaction is open");
     if (!loaded(a))

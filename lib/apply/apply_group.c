@@ -281,14 +281,15 @@ int hr__group_done(hr_applier *a)
         a->st_rows += t->rows;
         a->st_bytes += t->bytes;
     }
-    /* Callbacks get each tenant once, with its final checkpoint. */
+    /* Callbacks get each tenant once, with its final checkpoint: at the
+     * tenant's last transaction in the group, found in one pass. */
+    for (size_t ti = 0; ti < g->ntxns; ti++)
+        a->tenants[g->txns[ti]->tenant].group_last = ti;
     a->in_callback = 1;
     for (size_t ti = g->ntxns; ti-- > 0;) {
         hr__atxn *t = g->txns[ti];
-        int later = 0;
-        for (size_t k = ti + 1; k < g->ntxns && !later; k++)
-            later = g->txns[k]->tenant == t->tenant;
-        if (!later && a->cb.on_applied && a->tenants[t->tenant].has_checkpoint)
+        if (a->tenants[t->tenant].group_last == ti && a->cb.on_applied &&
+            a->tenants[t->tenant].has_checkpoint)
             a->cb.on_applied(a->cb.ctx, a->tenants[t->tenant].id,
                              a->tenants[t->tenant].checkpoint);
     }

@@ -43,6 +43,9 @@ typedef struct hr__atenant {
     int has_checkpoint;
     int paused;
     size_t tables_done;       /* initial copy: tables recorded */
+    /* index of the tenant's last (non-copy) transaction in the group being
+     * planned or finished; stale for tenants not in it, never read then */
+    size_t group_last, group_last_checkpoint;
     char **done_tables;       /* "schema.table" of those */
     size_t done_cap;
 } hr__atenant;
