@@ -219,21 +219,23 @@ void dispatch_drop_tenant(dispatch *d, size_t i, uint64_t now)
     hr_scheduler_set_backlog(d->sched, i, 0, now);
 }
 
-double dispatch_set_heat(dispatch *d, size_t i, double score, uint64_t now)
+static double tier_weight(const dispatch *d, size_t i)
+{
+    double base = 1;
+    hr_scheduler_get_tier(d->sched, d->t[i].tier, HR_QOS_WEIGHT, &base);
+    return base;
+}
+
+double dispatch_set_heat(dispatch *d, size_t i, double factor, uint64_t now)
 {
     if (!d || i >= d->n)
         return 0;
     dispatch_tenant *t = &d->t[i];
-    double base = 1;
-    hr_scheduler_get_tier(d->sched, t->tier, HR_QOS_WEIGHT, &base);
-    double factor = 1;
-    if (score >= DISPATCH_HOT_SCORE) {
-        double s = score > 1 ? 1 : score;
-        factor = 2 + 2 * (s - DISPATCH_HOT_SCORE) / (1 - DISPATCH_HOT_SCORE);
-    }
+    if (!(factor > 1)) /* also NaN */
+        factor = 1;
     if (factor > DISPATCH_HOT_MAX)
         factor = DISPATCH_HOT_MAX;
-    double w = base * factor;
+    double w = tier_weight(d, i) * factor;
     if (w == t->weight)
         return w;
     int rc = factor == 1
@@ -247,7 +249,7 @@ double dispatch_set_heat(dispatch *d, size_t i, double score, uint64_t now)
 void dispatch_clear_heat(dispatch *d, uint64_t now)
 {
     for (size_t i = 0; d && i < d->n; i++)
-        dispatch_set_heat(d, i, 0, now);
+        dispatch_set_heat(d, i, 1, now);
 }
 
 static int score_desc(const void *a, const void *b)
@@ -287,12 +289,24 @@ int dispatch_apply_predictor(dispatch *d, hr_predictor *p, uint64_t now,
     double cut = k ? sorted[k - 1] : 2.0;
     if (cut < DISPATCH_HOT_SCORE)
         cut = DISPATCH_HOT_SCORE;
+    /* score[] becomes 1 for the hot, 0 for the others. */
     int hot = 0;
+    double hot_weight = 0, cold_weight = 0;
     for (size_t i = 0; i < d->n; i++) {
         int is_hot = score[i] >= cut && (size_t)hot < k;
         hot += is_hot;
-        dispatch_set_heat(d, i, is_hot ? score[i] : 0, now);
+        *(is_hot ? &hot_weight : &cold_weight) += tier_weight(d, i);
+        score[i] = is_hot;
     }
+    double factor = DISPATCH_HOT_MAX;
+    if (hot_weight > 0 && cold_weight > 0) {
+        factor = DISPATCH_HOT_SET_WEIGHT * cold_weight /
+                 ((1 - DISPATCH_HOT_SET_WEIGHT) * hot_weight);
+        if (factor < DISPATCH_HOT_MIN)
+            factor = DISPATCH_HOT_MIN;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        dispatch_set_heat(d, i, score[i] ? factor : 1, now);
     free(score);
     free(sorted);
     return hot;

@@ -11,13 +11,15 @@
  * message was handed over. A tenant's units come out in arrival order.
  *
  * Weights: every tenant has a tier (premium / standard / basic: the
- * scheduler's presets). dispatch_set_heat raises a predicted-hot tenant's
- * weight to 2..4 times its tier's weight by its score; reservation and
- * limit stay the tier's, and no weight goes beyond DISPATCH_HOT_MAX times
- * the tier's weight. dispatch_apply_predictor does that for every tenant
- * from an hr_predictor's scores. Without heat every tenant of a tier has
- * the same weight: the scheduler then shares the applier by cost, round
- * robin in effect.
+ * scheduler's presets). dispatch_set_heat multiplies a predicted-hot
+ * tenant's tier weight by a factor in [1, DISPATCH_HOT_MAX]; reservation
+ * and limit stay the tier's. dispatch_apply_predictor picks the hot
+ * tenants from an hr_predictor's scores and gives them one factor, chosen
+ * so that together they weigh DISPATCH_HOT_SET_WEIGHT of all weights (at
+ * least DISPATCH_HOT_MIN): a fixed factor would mean a lot with 3 hot
+ * tenants among 100 and little with 20. Without heat every tenant of a
+ * tier has the same weight: the scheduler then shares the applier by cost,
+ * round robin in effect.
  *
  * Pure: no I/O, no clock reads (the host passes `now`, monotonic ns, to the
  * scheduler; the predictor gets its own wall-clock time). Messages are the
@@ -38,9 +40,13 @@
 #define DISPATCH_LAST 0x2u  /* last message of a unit */
 #define DISPATCH_ABORT 0x4u /* ends the tenant's open unit (as LAST does) */
 
-/* Weight of a hot tenant: at most this many times its tier's weight. */
-#define DISPATCH_HOT_MAX 4.0
-/* Scores below this leave the tier's weight; from it up: x2 .. x4. */
+/* Weight of a hot tenant: DISPATCH_HOT_MIN .. DISPATCH_HOT_MAX times its
+ * tier's weight. */
+#define DISPATCH_HOT_MIN 2.0
+#define DISPATCH_HOT_MAX 16.0
+/* The hot tenants' share of the sum of all weights (when the bounds allow). */
+#define DISPATCH_HOT_SET_WEIGHT 0.67
+/* Scores below this are never hot. */
 #define DISPATCH_HOT_SCORE 0.3
 /* dispatch_apply_predictor raises at most this share of the tenants. */
 #define DISPATCH_HOT_SHARE 0.2
@@ -122,16 +128,20 @@ int dispatch_pop(dispatch *d, uint64_t now);
  * an open hand-over of its unit ends. */
 void dispatch_drop_tenant(dispatch *d, size_t i, uint64_t now);
 
-/* dispatch_set_heat - weight from a score in [0,1]; returns the weight. */
-double dispatch_set_heat(dispatch *d, size_t i, double score, uint64_t now);
+/* dispatch_set_heat - weight = tier weight x factor, the factor clamped to
+ * [1, DISPATCH_HOT_MAX] (1: the tier's weight back); returns the weight. */
+double dispatch_set_heat(dispatch *d, size_t i, double factor, uint64_t now);
 /* dispatch_clear_heat - every tenant back to its tier's weight. */
 void dispatch_clear_heat(dispatch *d, uint64_t now);
 /*
  * dispatch_apply_predictor - dispatch_set_heat for every named tenant from
  * its predictor score at wall-clock now_wall_ns: the tenants scoring
  * DISPATCH_HOT_SCORE or more, at most the best DISPATCH_HOT_SHARE of them
- * (ties: the first indexes), are hot; the others get their tier's weight.
- * Returns the number of hot tenants, or a negative HR_ code.
+ * (ties: the first indexes), are hot and share one factor: the one that
+ * makes their weights DISPATCH_HOT_SET_WEIGHT of the sum of all tenants'
+ * weights, clamped to [DISPATCH_HOT_MIN, DISPATCH_HOT_MAX]; the others get
+ * their tier's weight. Returns the number of hot tenants, or a negative
+ * HR_ code.
  */
 int dispatch_apply_predictor(dispatch *d, hr_predictor *p, uint64_t now,
                              uint64_t now_wall_ns);

@@ -6,6 +6,7 @@
  * carries them.
  */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,17 +212,18 @@ START_TEST(heat_raises_weight_within_bounds)
     double base = setting(0, HR_QOS_WEIGHT);
     double res = setting(0, HR_QOS_RESERVATION), lim = setting(0, HR_QOS_LIMIT);
     ck_assert_double_eq(dispatch_set_heat(&d, 0, 0.1, 0), base);
-    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, DISPATCH_HOT_SCORE, 0),
-                            2 * base, 1e-9);
-    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, 1.0, 0), 4 * base, 1e-9);
-    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, 7.0, 0), 4 * base, 1e-9);
+    ck_assert_double_eq(dispatch_set_heat(&d, 0, NAN, 0), base);
+    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, 2.0, 0), 2 * base, 1e-9);
+    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, 1e9, 0),
+                            DISPATCH_HOT_MAX * base, 1e-9);
+    ck_assert_double_eq_tol(dispatch_set_heat(&d, 0, 4.0, 0), 4 * base, 1e-9);
     ck_assert_double_eq_tol(setting(0, HR_QOS_WEIGHT), 4 * base, 1e-9);
     ck_assert_double_eq(setting(0, HR_QOS_RESERVATION), res);
     ck_assert_double_eq(setting(0, HR_QOS_LIMIT), lim);
     /* Another tier: bounded by that tier's weight. */
     ck_assert_int_eq(dispatch_set_tier(&d, 1, HR_QOS_BASIC, 0), HR_OK);
     double basic = setting(1, HR_QOS_WEIGHT);
-    ck_assert_double_eq_tol(dispatch_set_heat(&d, 1, 1.0, 0),
+    ck_assert_double_eq_tol(dispatch_set_heat(&d, 1, 1e9, 0),
                             DISPATCH_HOT_MAX * basic, 1e-9);
     dispatch_clear_heat(&d, 0);
     ck_assert_double_eq(setting(0, HR_QOS_WEIGHT), base);
@@ -238,7 +240,7 @@ START_TEST(scheduler_follows_heat)
     for (size_t u = 0; u < 400; u++)
         for (size_t t = 0; t < 2; t++)
             push_unit(t, u, 1, 10);
-    dispatch_set_heat(&d, 0, 1.0, 0);
+    dispatch_set_heat(&d, 0, 4.0, 0);
     size_t served[2] = {0, 0};
     for (size_t k = 0; k < 500; k++)
         served[take(k * 1000, NULL)]++;
@@ -265,7 +267,9 @@ START_TEST(predictor_names_the_hot)
     ck_assert_int_eq(hot, 1);
     double base = 0;
     hr_scheduler_get_tier(d.sched, HR_QOS_STANDARD, HR_QOS_WEIGHT, &base);
-    ck_assert_double_gt(d.t[1].weight, base);
+    /* One hot tenant of three weighs DISPATCH_HOT_SET_WEIGHT of the sum. */
+    ck_assert_double_eq_tol(d.t[1].weight / (d.t[1].weight + 2 * base),
+                            DISPATCH_HOT_SET_WEIGHT, 1e-9);
     ck_assert_double_eq(d.t[0].weight, base);
     ck_assert_double_eq(d.t[2].weight, base);
     double s = 0;
@@ -306,11 +310,16 @@ START_TEST(hot_share_is_capped)
     double base = 0;
     hr_scheduler_get_tier(big.sched, HR_QOS_STANDARD, HR_QOS_WEIGHT, &base);
     size_t raised = 0;
+    double hot_weight = 0, all_weight = 0;
     for (size_t i = 0; i < 10; i++) {
         ck_assert_double_le(big.t[i].weight, DISPATCH_HOT_MAX * base + 1e-9);
         raised += big.t[i].weight > base;
+        hot_weight += big.t[i].weight > base ? big.t[i].weight : 0;
+        all_weight += big.t[i].weight;
     }
     ck_assert_uint_eq(raised, 2);
+    ck_assert_double_eq_tol(hot_weight / all_weight, DISPATCH_HOT_SET_WEIGHT,
+                            1e-9);
     hr_predictor_free(p);
     dispatch_free(&big);
 }
