@@ -7,7 +7,8 @@
  * replication (a publication with the same row filter; a subscription
  * created disabled, then enabled).
  *
- * Each side catches up the same backlog three times (its own slot or
+ * Each side catches up the same backlog five times (HR_E2E_REPS=N: N
+ * times, N odd, at most 9; its own slot or
  * subscription each time, interleaved ours / native and alternating which
  * goes first, so load from other processes on the machine and order
  * effects hit both alike); the figures are medians. Time
@@ -111,7 +112,8 @@ static const char load_proc[] =
     "  COMMIT; base := base + t;"
     " END LOOP; END $$";
 
-#define REPS 3 /* catch-ups per side and size, alternating; medians */
+#define REPS_MAX 9 /* catch-ups per side and size, alternating; medians */
+static int reps = 5;  /* HR_E2E_REPS */
 
 static void setup_servers(void)
 {
@@ -129,7 +131,7 @@ static void setup_servers(void)
     exec_ok(tgt, "SELECT pg_reload_conf()");
     exec_ok(tgt, "DROP DATABASE IF EXISTS ours");
     exec_ok(tgt, "CREATE DATABASE ours");
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS native%d", k);
         exec_ok(tgt, sql);
         snprintf(sql, sizeof sql, "CREATE DATABASE native%d", k);
@@ -139,7 +141,7 @@ static void setup_servers(void)
     PGconn *c = connect_db(target_ci, "ours");
     exec_ok(c, table_ddl);
     PQfinish(c);
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         snprintf(sql, sizeof sql, "native%d", k);
         c = connect_db(target_ci, sql);
         exec_ok(c, table_ddl);
@@ -148,7 +150,7 @@ static void setup_servers(void)
 }
 
 typedef struct round_result {
-    double ours_s[REPS], native_s[REPS];
+    double ours_s[REPS_MAX], native_s[REPS_MAX];
     uint64_t raw_bytes, wire_bytes;
 } round_result;
 
@@ -221,7 +223,7 @@ static void run_round(int t, int total, round_result *res)
     snprintf(b, sizeof b, "b%d", t);
 
     /* Slots first, so the backlog is behind every one of them. */
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         snprintf(slot, sizeof slot, "hr_%s_%d", a, k);
         e2e_pipe_create_slot(source_ci, a, slot);
     }
@@ -236,7 +238,7 @@ static void run_round(int t, int total, round_result *res)
              "WHERE (tenant_id = '%s')",
              t, a);
     exec_ok(src, sql);
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         char db[32];
         snprintf(db, sizeof db, "native%d", k);
         PGconn *nat = connect_db(target_ci, db);
@@ -268,7 +270,7 @@ static void run_round(int t, int total, round_result *res)
     snprintf(sql, sizeof sql, "SELECT pg_drop_replication_slot('meter_%d')", t);
     exec_ok(src, sql);
 
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         /* Alternate who goes first, so an order effect cancels out. */
         if (k % 2 == 0) {
             res->ours_s[k] = run_ours(t, k, a, b, total, &res->wire_bytes);
@@ -280,7 +282,7 @@ static void run_round(int t, int total, round_result *res)
         fprintf(stderr, "bench-e2e: txn%d run %d: ours %.2f s, native %.2f s\n",
                 t, k + 1, res->ours_s[k], res->native_s[k]);
     }
-    for (int k = 0; k < REPS; k++) {
+    for (int k = 0; k < reps; k++) {
         snprintf(slot, sizeof slot, "hr_%s_%d", a, k);
         e2e_pipe_drop_slot(source_ci, a, slot);
     }
@@ -289,13 +291,13 @@ static void run_round(int t, int total, round_result *res)
 
 static double median(double *v)
 {
-    for (int i = 1; i < REPS; i++)
+    for (int i = 1; i < reps; i++)
         for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
             double x = v[j];
             v[j] = v[j - 1];
             v[j - 1] = x;
         }
-    return v[REPS / 2];
+    return v[reps / 2];
 }
 
 int main(int argc, char **argv)
@@ -322,6 +324,12 @@ int main(int argc, char **argv)
         bench_die("exec with-servers", HR_WITH_SERVERS);
     }
     int total = argc > 1 ? atoi(argv[1]) : 200000;
+    const char *reps_env = getenv("HR_E2E_REPS");
+    if (reps_env) {
+        reps = atoi(reps_env);
+        if (reps < 1 || reps > REPS_MAX || reps % 2 == 0)
+            bench_die("HR_E2E_REPS", "an odd number from 1 to 9");
+    }
     if (total < 1000)
         bench_die("usage", "bench-e2e [ROWS >= 1000]");
     setup_servers();
