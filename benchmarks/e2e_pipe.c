@@ -28,6 +28,9 @@ typedef struct pipe_state {
     const char *slot;
     uint64_t rows_sent, last_lsn, applied_lsn;
     double t0, first_txn_s, all_read_s;
+    size_t tail_msgs, tail_bytes; /* queued when all was read */
+    size_t tail_pending;          /* in the applier then */
+    uint64_t tail_rows;           /* applied by then */
     uint64_t rows_wanted;
 } pipe_state;
 
@@ -98,8 +101,12 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
     p->last_lsn = m.lsn;
     if (!p->first_txn_s)
         p->first_txn_s = bench_now_s() - p->t0;
-    if (!p->all_read_s && p->rows_sent >= p->rows_wanted)
+    if (!p->all_read_s && p->rows_sent >= p->rows_wanted) {
         p->all_read_s = bench_now_s() - p->t0;
+        hr_transport_stats(p->tr, NULL, NULL, &p->tail_msgs, &p->tail_bytes);
+        p->tail_pending = hr_applier_pending_bytes(p->applier);
+        hr_applier_stats(p->applier, NULL, NULL, &p->tail_rows, NULL);
+    }
     return HR_OK;
 }
 
@@ -321,10 +328,16 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
             bench_die("ours", "no catch-up within 600 s");
     }
     out->seconds = bench_now_s() - t0;
+    uint64_t tgt_txns = 0;
+    hr_applier_stats(p.applier, &tgt_txns, NULL, NULL, NULL);
     fprintf(stderr,
             "bench-e2e: ours: first transaction after %.2f s, all read "
-            "after %.2f s, all applied after %.2f s, %.2f s of CPU\n",
-            p.first_txn_s, p.all_read_s, out->seconds, bench_cpu_s() - cpu0);
+            "after %.2f s (%zu messages, %zu bytes queued, %zu pending in "
+            "the applier, %llu rows applied), all applied after %.2f s, "
+            "%.2f s of CPU, %llu target transactions\n",
+            p.first_txn_s, p.all_read_s, p.tail_msgs, p.tail_bytes,
+            p.tail_pending, (unsigned long long)p.tail_rows, out->seconds,
+            bench_cpu_s() - cpu0, (unsigned long long)tgt_txns);
     out->rows = p.rows_sent;
     hr_transport_stats(p.tr, NULL, &out->wire_bytes, NULL, NULL);
     hr_stream_free(p.stream);
