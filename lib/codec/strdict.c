@@ -7,6 +7,7 @@
 
 #define XXH_INLINE_ALL /* short keys: the hash inlined, no call */
 #include <xxhash.h>
+#define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover */
 #include <zdict.h>
 
 #include "intcodec.h"
@@ -16,6 +17,15 @@
 #define SAMPLE_ROWS 128
 #define SAMPLE_SLOTS 256
 #define SAMPLE_MAX_DISTINCT (SAMPLE_ROWS * 3 / 4)
+
+/* zstd dictionary training: fastCover with fixed parameters. The stable
+ * ZDICT_trainFromBuffer searches segment sizes 50..2000 and took 76-305 ms
+ * per column on 256 KiB of samples - a stall of the host's loop, once per
+ * column and stream; fixed at 1000 it takes 14-70 ms, and the benchmark's
+ * ratios moved by under 1% (bench-codec, docs/format.md). */
+#define TRAIN_SEGMENT 1000 /* k */
+#define TRAIN_DMER 8       /* d, ZDICT_trainFromBuffer's default */
+#define TRAIN_LOG_FREQS 20 /* f, idem */
 
 /* Spare bytes behind DICT's values and output for fixed-size copies. */
 #define COPY_SLACK 16
@@ -323,8 +333,16 @@ int hr__str_train_dict(const hr_env *env, const uint8_t *samples,
     uint8_t *dict = hr__malloc(env, dict_capacity);
     if (!dict)
         return HR_ENOMEM;
-    size_t len = ZDICT_trainFromBuffer(dict, dict_capacity, samples,
-                                       sample_sizes, nb_samples);
+    ZDICT_fastCover_params_t params;
+    memset(&params, 0, sizeof params);
+    /* fastCover refuses a segment longer than the dictionary. */
+    params.k = dict_capacity < TRAIN_SEGMENT ? (unsigned)dict_capacity
+                                             : TRAIN_SEGMENT;
+    params.d = TRAIN_DMER;
+    params.f = TRAIN_LOG_FREQS;
+    params.accel = 1;
+    size_t len = ZDICT_trainFromBuffer_fastCover(dict, dict_capacity, samples,
+                                       sample_sizes, nb_samples, params);
     if (ZDICT_isError(len)) {
         hr__free(env, dict);
         return HR_EINVAL;
