@@ -127,6 +127,22 @@ HR_API int hr_batch_append_uuid(hr_batch *batch, int col,
 HR_API int hr_batch_append_bytes(hr_batch *batch, int col, const void *data,
                                  size_t len);
 
+/*
+ * hr_batch_append_rows - append the rows of `src` (hr_batch_rows of them)
+ * to the end of `dst`, which must have the same relation and the same
+ * columns (names, types, nullability, in order); a `dst` with no columns
+ * first takes the relation and columns of `src`, and a `src` with no
+ * columns appends nothing. `src` is not changed.
+ * Cost: one copy of each column's bytes, no per-value calls. Not
+ * thread-safe on `dst`; `src` may be read by other threads meanwhile.
+ * Returns HR_OK, HR_EINVAL (NULL argument, dst == src, another relation or
+ * columns: the message names the first difference), HR_ESTATE (`dst` ends
+ * in a partial row), HR_ELIMIT (a column would pass 4 GiB of value bytes),
+ * HR_ENOMEM. On error `dst` holds the rows it held (one that had no
+ * columns is left cleared: no columns, no relation).
+ */
+HR_API int hr_batch_append_rows(hr_batch *dst, const hr_batch *src);
+
 /* Shape. Counts are never negative; a NULL batch reports 0. */
 HR_API int hr_batch_columns(const hr_batch *batch);
 HR_API size_t hr_batch_rows(const hr_batch *batch);

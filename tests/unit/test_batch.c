@@ -1,6 +1,7 @@
 /* test_batch.c - hr_batch: schema, appends, getters, equality, raw size. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,154 @@ START_TEST(every_allocation_failure_is_enomem)
 }
 END_TEST
 
+/* Rows of every storage, NULLs and unchanged TOAST, appended column-wise
+ * equal the same rows appended value by value. */
+static hr_batch *mixed_rows(int from, int n)
+{
+    hr_batch *b;
+    ck_assert_int_eq(hr_batch_new(env, &b), HR_OK);
+    ck_assert_int_eq(hr_batch_set_relation(b, "s", "t"), HR_OK);
+    ck_assert_int_eq(hr_batch_add_column(b, "id", HR_OID_INT8, 0), 0);
+    ck_assert_int_eq(hr_batch_add_column(b, "ok", HR_OID_BOOL, 1), 1);
+    ck_assert_int_eq(hr_batch_add_column(b, "f", HR_OID_FLOAT4, 1), 2);
+    ck_assert_int_eq(hr_batch_add_column(b, "d", HR_OID_FLOAT8, 1), 3);
+    ck_assert_int_eq(hr_batch_add_column(b, "u", HR_OID_UUID, 1), 4);
+    ck_assert_int_eq(hr_batch_add_column(b, "body", HR_OID_TEXT, 1), 5);
+    for (int r = from; r < from + n; r++) {
+        uint8_t uuid[16] = {(uint8_t)r, 1, 2};
+        char text[32];
+        int len = snprintf(text, sizeof text, "row %d", r);
+        ck_assert_int_eq(hr_batch_append_int64(b, 0, r), HR_OK);
+        ck_assert_int_eq(r % 3 ? hr_batch_append_bool(b, 1, r & 1)
+                               : hr_batch_append_null(b, 1),
+                         HR_OK);
+        ck_assert_int_eq(hr_batch_append_float4(b, 2, (float)r / 4), HR_OK);
+        ck_assert_int_eq(hr_batch_append_float8(b, 3, -(double)r), HR_OK);
+        ck_assert_int_eq(hr_batch_append_uuid(b, 4, uuid), HR_OK);
+        ck_assert_int_eq(r % 4 == 1 ? hr_batch_append_unchanged_toast(b, 5)
+                                    : hr_batch_append_bytes(b, 5, text,
+                                                            (size_t)len),
+                         HR_OK);
+    }
+    return b;
+}
+
+START_TEST(append_rows_equals_appending_values)
+{
+    hr_batch *whole = mixed_rows(0, 30);
+    hr_batch *dst, *second = mixed_rows(10, 20);
+    ck_assert_int_eq(hr_batch_new(env, &dst), HR_OK);
+    /* An empty batch takes the shape; empty sources change nothing. */
+    hr_batch *empty;
+    ck_assert_int_eq(hr_batch_new(env, &empty), HR_OK);
+    ck_assert_int_eq(hr_batch_append_rows(dst, empty), HR_OK);
+    ck_assert_int_eq(hr_batch_columns(dst), 0);
+    hr_batch *first = mixed_rows(0, 10);
+    ck_assert_int_eq(hr_batch_append_rows(dst, first), HR_OK);
+    ck_assert_int_eq(hr_batch_append_rows(dst, empty), HR_OK);
+    ck_assert_int_eq(hr_batch_append_rows(dst, second), HR_OK);
+    ck_assert_uint_eq(hr_batch_rows(dst), 30);
+    ck_assert_str_eq(hr_batch_table_name(dst), "t");
+    ck_assert(hr_batch_equal(dst, whole));
+    ck_assert_uint_eq(hr_batch_raw_size(dst), hr_batch_raw_size(whole));
+    /* The source is left as it was. */
+    hr_batch *again = mixed_rows(10, 20);
+    ck_assert(hr_batch_equal(second, again));
+    /* Appending after more single values still lines up. */
+    ck_assert_int_eq(hr_batch_append_rows(dst, dst), HR_EINVAL);
+    hr_batch_clear_rows(first);
+    ck_assert_int_eq(hr_batch_append_rows(dst, first), HR_OK);
+    ck_assert_uint_eq(hr_batch_rows(dst), 30);
+    hr_batch_free(again);
+    hr_batch_free(first);
+    hr_batch_free(empty);
+    hr_batch_free(second);
+    hr_batch_free(whole);
+    hr_batch_free(dst);
+}
+END_TEST
+
+START_TEST(append_rows_refuses_another_shape)
+{
+    hr_batch *dst = mixed_rows(0, 2), *src;
+    ck_assert_int_eq(hr_batch_new(env, &src), HR_OK);
+    ck_assert_int_eq(hr_batch_set_relation(src, "s", "t"), HR_OK);
+    ck_assert_int_eq(hr_batch_add_column(src, "id", HR_OID_INT8, 0), 0);
+    ck_assert_int_eq(hr_batch_append_rows(dst, src), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_batch_errmsg(dst), "columns"));
+    hr_batch_free(src);
+    src = mixed_rows(5, 1);
+    ck_assert_int_eq(hr_batch_set_relation(src, "s", "other"), HR_OK);
+    ck_assert_int_eq(hr_batch_append_rows(dst, src), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_batch_errmsg(dst), "other"));
+    hr_batch_free(src);
+    /* Same names, another type. */
+    ck_assert_int_eq(hr_batch_new(env, &src), HR_OK);
+    ck_assert_int_eq(hr_batch_set_relation(src, "s", "t"), HR_OK);
+    static const uint32_t types[] = {HR_OID_INT8, HR_OID_BOOL, HR_OID_FLOAT4,
+                                     HR_OID_FLOAT8, HR_OID_UUID, HR_OID_VARCHAR};
+    static const char *const names[] = {"id", "ok", "f", "d", "u", "body"};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(hr_batch_add_column(src, names[i], types[i], i > 0),
+                         i);
+    ck_assert_int_eq(hr_batch_append_rows(dst, src), HR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hr_batch_errmsg(dst), "body"));
+    /* A partial last row in dst. */
+    hr_batch *ok = mixed_rows(9, 1);
+    ck_assert_int_eq(hr_batch_append_int64(dst, 0, 99), HR_OK);
+    ck_assert_int_eq(hr_batch_append_rows(dst, ok), HR_ESTATE);
+    hr_batch_truncate(dst, 2);
+    ck_assert_int_eq(hr_batch_append_rows(dst, ok), HR_OK);
+    ck_assert_uint_eq(hr_batch_rows(dst), 3);
+    ck_assert_int_eq(hr_batch_append_rows(NULL, ok), HR_EINVAL);
+    ck_assert_int_eq(hr_batch_append_rows(dst, NULL), HR_EINVAL);
+    hr_batch_free(ok);
+    hr_batch_free(src);
+    hr_batch_free(dst);
+}
+END_TEST
+
+typedef struct append_state {
+    hr_batch *src, *dst;
+} append_state;
+
+static int append_op(hr_env *e, void *state)
+{
+    append_state *s = state;
+    int rc = hr_batch_new(e, &s->dst);
+    if (rc != HR_OK)
+        return rc;
+    if ((rc = hr_batch_append_rows(s->dst, s->src)) != HR_OK) {
+        /* Nothing half done: a failed adoption leaves no columns. */
+        ck_assert_int_eq(hr_batch_columns(s->dst), 0);
+        return rc;
+    }
+    size_t before = hr_batch_rows(s->dst);
+    if ((rc = hr_batch_append_rows(s->dst, s->src)) != HR_OK) {
+        ck_assert_uint_eq(hr_batch_rows(s->dst), before);
+        return rc;
+    }
+    return HR_OK;
+}
+
+static void append_cleanup(void *state)
+{
+    append_state *s = state;
+    hr_batch_free(s->dst);
+    s->dst = NULL;
+}
+
+START_TEST(append_rows_allocation_failures)
+{
+    append_state s = {mixed_rows(0, 200), NULL};
+    char why[160] = "";
+    long points = failing_allocator_sweep(append_op, append_cleanup, &s, why,
+                                          sizeof why);
+    ck_assert_msg(points > 3, "sweep: %ld (%s)", points, why);
+    hr_batch_free(s.src);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -237,6 +386,9 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, raw_size_counts_type_widths);
     tcase_add_test(tc, truncate_drops_a_half_row);
     tcase_add_test(tc, every_allocation_failure_is_enomem);
+    tcase_add_test(tc, append_rows_equals_appending_values);
+    tcase_add_test(tc, append_rows_refuses_another_shape);
+    tcase_add_test(tc, append_rows_allocation_failures);
     suite_add_tcase(s, tc);
     return s;
 }

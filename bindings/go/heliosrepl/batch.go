@@ -481,6 +481,18 @@ func (b *Batch) Equal(o *Batch) bool {
 	return eq
 }
 
+// AppendRows appends the rows of o, which must have the same relation and
+// columns (a b without columns takes o's first). o is not changed.
+func (b *Batch) AppendRows(o *Batch) error {
+	if o == nil {
+		return newError(C.HR_EINVAL, "AppendRows: nil Batch")
+	}
+	rc := C.hr_batch_append_rows(b.live(), o.live())
+	runtime.KeepAlive(o)
+	b.cols = nil
+	return b.check(rc)
+}
+
 // ClearRows drops the rows and keeps the columns and relation.
 func (b *Batch) ClearRows() {
 	C.hr_batch_clear_rows(b.live())

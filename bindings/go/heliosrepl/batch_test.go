@@ -2,6 +2,7 @@ package heliosrepl
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -571,5 +572,54 @@ func TestBatchTruncate(t *testing.T) {
 	b.Truncate(2)
 	if b.Len() != 2 {
 		t.Fatalf("Len after Truncate(2) = %d", b.Len())
+	}
+}
+
+func TestBatchAppendRows(t *testing.T) {
+	env, err := NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	cols := []Column{{Name: "id", Type: OidInt8}, {Name: "t", Type: OidText, Nullable: true}}
+	a, err := BatchFromRows(env, cols, [][]any{{int64(1), "a"}, {int64(2), nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := BatchFromRows(env, cols, [][]any{{int64(3), "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	whole, err := BatchFromRows(env, cols, [][]any{{int64(1), "a"}, {int64(2), nil}, {int64(3), "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	dst, err := NewBatch(env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if err := dst.AppendRows(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.AppendRows(b); err != nil {
+		t.Fatal(err)
+	}
+	if !dst.Equal(whole) || b.Len() != 1 {
+		t.Fatalf("AppendRows: %d rows, equal %v", dst.Len(), dst.Equal(whole))
+	}
+	other, err := BatchFromRows(env, []Column{{Name: "id", Type: OidInt4}}, [][]any{{int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := dst.AppendRows(other); !errors.Is(err, EINVAL) {
+		t.Fatalf("another shape: %v", err)
+	}
+	if err := dst.AppendRows(nil); !errors.Is(err, EINVAL) {
+		t.Fatalf("nil: %v", err)
 	}
 }

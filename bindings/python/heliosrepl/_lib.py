@@ -293,6 +293,7 @@ _PROTOTYPES = {
     "hr_batch_clear": (None, [hr_batch_p]),
     "hr_batch_clear_rows": (None, [hr_batch_p]),
     "hr_batch_truncate": (None, [hr_batch_p, ctypes.c_size_t]),
+    "hr_batch_append_rows": (_c_int, [hr_batch_p, hr_batch_p]),
     "hr_batch_set_relation": (_c_int, [hr_batch_p, _c_bytes, _c_bytes]),
     "hr_batch_add_column": (_c_int, [hr_batch_p, _c_bytes, ctypes.c_uint32,
                                      _c_int]),

@@ -565,6 +565,15 @@ class Batch(_Handle):
         for row in rows:
             self.append_row(row)
 
+    def append_rows(self, other):
+        """Append the rows of Batch `other` (same relation and columns; a
+        batch without columns takes other's first). `other` is unchanged."""
+        if not isinstance(other, Batch):
+            raise TypeError("other must be a Batch")
+        status = _L.hr_batch_append_rows(self._ptr, other._ptr)
+        self._info = None
+        self._check(status)
+
     def clear_rows(self):
         """Drop the rows, keep the columns and relation."""
         _L.hr_batch_clear_rows(self._ptr)

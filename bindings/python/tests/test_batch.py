@@ -146,6 +146,24 @@ class BatchBuildTest(BatchTestCase):
         with self.assertRaises(TypeError):
             b.truncate(-1)
 
+    def test_append_rows(self):
+        cols = [("id", Oid.INT8, False), ("t", Oid.TEXT, True)]
+        a = Batch(self.env, columns=cols)
+        a.extend([(1, "a"), (2, None)])
+        b = Batch(self.env, columns=cols)
+        b.extend([(3, "c")])
+        empty = Batch(self.env)
+        empty.append_rows(a)
+        empty.append_rows(b)
+        self.assertEqual(list(empty.rows()), [(1, "a"), (2, None), (3, "c")])
+        self.assertEqual(list(b.rows()), [(3, "c")])
+        other = Batch(self.env, columns=[("id", Oid.INT4, False)])
+        with self.assertRaises(HeliosReplError) as cm:
+            empty.append_rows(other)
+        self.assertEqual(cm.exception.code, Status.EINVAL)
+        with self.assertRaises(TypeError):
+            empty.append_rows([(4, "d")])
+
     def test_extend_clear_rows_and_clear(self):
         b = self.batch([("a", Oid.INT4)], [(1,)])
         b.extend([(2,), (3,)])
