@@ -112,6 +112,12 @@ typedef struct tenant {
     uint64_t lowat_txns;    /* txns at the last tuning */
     uint64_t lowat_last_ns; /* when the last transaction came */
     int muted;              /* shutting down: refuse transactions */
+    /* Stream transactions collected into one unit (agent_unit.c). */
+    hr_batch **unit;        /* unit_nbatches in use, unit_cap allocated */
+    size_t unit_nbatches, unit_cap, unit_rows, unit_txns;
+    uint64_t unit_lsn;      /* the last transaction's end */
+    int64_t unit_commit_time;
+    uint64_t replay_until;  /* replayed idempotently up to here: alone */
 } tenant;
 
 typedef struct agent {
@@ -148,6 +154,16 @@ void tenant_fail(tenant *t, int rc, const char *what, const char *msg);
 void tenant_free(tenant *t);
 int tenant_send(tenant *t, hr_transport_meta *meta, const uint8_t *data,
                 size_t len);
+
+/* agent_unit.c: small source transactions of a step as one unit */
+#define UNIT_MAX_ROWS 4096 /* sent once it holds this many rows */
+int unit_wants(const tenant *t, const hr_pgtxn *txn,
+               const hr_stream_change *changes, size_t n);
+int unit_add(tenant *t, const hr_pgtxn *txn, const hr_stream_change *changes,
+             size_t n);
+int unit_flush(tenant *t); /* send what was collected (end of a step) */
+void unit_drop(tenant *t);
+void unit_free(tenant *t);
 
 /* agent_receive.c */
 int agent_receive(agent *a); /* transport -> applier */

@@ -186,6 +186,16 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
     tenant *t = ctx;
     if (t->muted) /* shutting down: hand it over again next run */
         return HR_ECLOSED;
+    int rc;
+    if (unit_wants(t, txn, changes, n)) {
+        if ((rc = unit_add(t, txn, changes, n)) != HR_OK)
+            return rc;
+        t->txns++;
+        ring_push(t, hr_pgtxn_end_lsn(txn), hr_pgtxn_commit_time(txn));
+        return HR_OK;
+    }
+    if ((rc = unit_flush(t)) != HR_OK) /* what came before goes first */
+        return rc;
     hr_transport_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.lsn = hr_pgtxn_end_lsn(txn);
@@ -200,7 +210,7 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
             break;
         }
     }
-    int rc = HR_OK, first = 1;
+    int first = 1;
     size_t i = 0;
     while (i < n && i <= last && rc == HR_OK) {
         int kind = hr_pgtxn_change_kind(txn, changes[i].index);
@@ -460,6 +470,7 @@ static int finish_copy(tenant *t)
     meta.lsn = t->copy_lsn;
     meta.idempotent_until =
         t->copy_own_snapshot ? hr_copier_snapshot_lsn(t->copier) : 0;
+    t->replay_until = meta.idempotent_until;
     int rc = tenant_send(t, &meta, NULL, 0);
     if (rc != HR_OK)
         return rc;
@@ -503,6 +514,7 @@ int tenant_step(tenant *t, uint64_t now_ns)
 {
     int rc = HR_OK;
     if (t->state == TS_FAILED) {
+        unit_drop(t);
         if (t->unit_partial) { /* or the receiver would wait for its end */
             hr_transport_meta meta;
             memset(&meta, 0, sizeof meta);
@@ -537,6 +549,8 @@ int tenant_step(tenant *t, uint64_t now_ns)
         if (rc != HR_OK && rc != HR_ECLOSED)
             agent_log("tenant %s: stream: %s (%s; retrying)", t->id,
                       hr_stream_errmsg(t->stream), hr_status_name(rc));
+        if (t->state != TS_FAILED)
+            unit_flush(t); /* what the step handed over */
     }
     if (t->state == TS_SNAPSHOT && t->stream) {
         int phase = hr_stream_phase(t->stream);
@@ -570,6 +584,7 @@ int tenant_step(tenant *t, uint64_t now_ns)
 
 void tenant_free(tenant *t)
 {
+    unit_free(t);
     hr_copier_free(t->copier);
     hr_stream_free(t->stream);
     t->copier = NULL;
