@@ -26,6 +26,8 @@
  * Experiments on our side (defaults are the agent's): HR_E2E_BINARY=1
  * (pgoutput binary values), HR_E2E_DICT=0 (no zstd dictionaries),
  * HR_E2E_LEVEL=N (zstd level), HR_E2E_SNAPPY=1 (snappy, not zstd),
+ * HR_E2E_COALESCE=0 (one unit per source transaction; default 1: the
+ * transactions of a stream step as one unit, as the agent),
  * HR_E2E_LOWAT=BYTES (default 65536, as the agent: while transactions
  * come, the replication socket wakes the loop only from this many bytes on,
  * or every 5 ms - fewer wake-ups, which on a 2-core machine preempt the
