@@ -154,6 +154,8 @@ void tenant_fail(tenant *t, int rc, const char *what, const char *msg);
 void tenant_free(tenant *t);
 int tenant_send(tenant *t, hr_transport_meta *meta, const uint8_t *data,
                 size_t len);
+/* Encode a batch and send it with meta's flags; fails the tenant on error. */
+int tenant_send_batch(tenant *t, const hr_batch *b, hr_transport_meta *meta);
 
 /* agent_unit.c: small source transactions of a step as one unit */
 #define UNIT_MAX_ROWS 4096 /* sent once it holds this many rows */

@@ -117,7 +117,7 @@ void tenant_fail(tenant *t, int rc, const char *what, const char *msg)
 /* ---- frames ---- */
 
 /* Encode `b` and send it as a message of the tenant's unit. */
-static int send_batch(tenant *t, const hr_batch *b, hr_transport_meta *meta)
+int tenant_send_batch(tenant *t, const hr_batch *b, hr_transport_meta *meta)
 {
     agent *a = t->agent;
     const uint8_t *frame;
@@ -161,7 +161,7 @@ static int send_truncate(tenant *t, const hr_pgtxn *txn, size_t change,
             return rc;
         meta->flags = (*first ? HR_TRANSPORT_FIRST : 0) |
                       (last && k + 1 == nrel ? HR_TRANSPORT_LAST : 0);
-        if ((rc = send_batch(t, b, meta)) != HR_OK)
+        if ((rc = tenant_send_batch(t, b, meta)) != HR_OK)
             return rc;
         *first = 0;
     }
@@ -230,7 +230,7 @@ static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
             }
             meta.flags = (first ? HR_TRANSPORT_FIRST : 0) |
                          (next > last ? HR_TRANSPORT_LAST : 0);
-            rc = send_batch(t, t->agent->scratch, &meta);
+            rc = tenant_send_batch(t, t->agent->scratch, &meta);
             first = 0;
             i = next;
         }
@@ -322,7 +322,7 @@ static int on_batch(void *ctx, const char *schema, const char *table,
     meta.lsn = copy_snapshot_lsn(t);
     meta.schema_name = schema;
     meta.table_name = table;
-    int rc = send_batch(t, batch, &meta);
+    int rc = tenant_send_batch(t, batch, &meta);
     if (rc != HR_OK)
         return rc;
     hr_batch_free(batch);

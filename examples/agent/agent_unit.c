@@ -21,28 +21,6 @@
 
 #include "agent.h"
 
-static int send_unit_batch(tenant *t, size_t k, hr_transport_meta *meta)
-{
-    agent *a = t->agent;
-    const uint8_t *frame;
-    size_t len;
-    hr_batch *b = t->unit[k];
-    int rc = hr_codec_encode(a->enc, b, t->id, &frame, &len);
-    if (rc != HR_OK) {
-        tenant_fail(t, rc, "encode", hr_codec_errmsg(a->enc));
-        return rc;
-    }
-    t->rows += hr_batch_rows(b);
-    t->raw_bytes += hr_batch_raw_size(b);
-    t->wire_bytes += len;
-    meta->flags = (k == 0 ? HR_TRANSPORT_FIRST : 0) |
-                  (k + 1 == t->unit_nbatches ? HR_TRANSPORT_LAST : 0);
-    rc = tenant_send(t, meta, frame, len);
-    if (rc != HR_OK)
-        tenant_fail(t, rc, "send", hr_transport_errmsg(a->transport));
-    return rc;
-}
-
 int unit_flush(tenant *t)
 {
     if (!t->unit_txns)
@@ -52,8 +30,11 @@ int unit_flush(tenant *t)
     meta.lsn = t->unit_lsn;
     meta.commit_time = t->unit_commit_time;
     int rc = HR_OK;
-    for (size_t k = 0; k < t->unit_nbatches && rc == HR_OK; k++)
-        rc = send_unit_batch(t, k, &meta);
+    for (size_t k = 0; k < t->unit_nbatches && rc == HR_OK; k++) {
+        meta.flags = (k == 0 ? HR_TRANSPORT_FIRST : 0) |
+                     (k + 1 == t->unit_nbatches ? HR_TRANSPORT_LAST : 0);
+        rc = tenant_send_batch(t, t->unit[k], &meta);
+    }
     if (rc == HR_OK && !t->unit_nbatches) { /* moves the checkpoint only */
         meta.flags = HR_TRANSPORT_FIRST | HR_TRANSPORT_LAST;
         rc = tenant_send(t, &meta, NULL, 0);
