@@ -62,7 +62,8 @@ static void copy_cells(hr__column *d, const hr__column *s, size_t rows)
     if (d->storage == HR__STORE_BYTES) {
         const uint32_t base = (uint32_t)d->heap_len;
         const size_t bytes = s->offsets[rows];
-        memcpy(d->heap + d->heap_len, s->heap, bytes);
+        if (bytes) /* a column of empty values or NULLs has no heap */
+            memcpy(d->heap + d->heap_len, s->heap, bytes);
         for (size_t r = 1; r <= rows; r++)
             d->offsets[d->len + r] = base + s->offsets[r];
         d->heap_len += bytes;
