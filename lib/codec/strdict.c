@@ -7,7 +7,10 @@
 
 #define XXH_INLINE_ALL /* short keys: the hash inlined, no call */
 #include <xxhash.h>
-#define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover */
+/* ZDICT_trainFromBuffer_fastCover is zstd's experimental API: its params
+ * struct has kept its layout since zstd 1.3.6, but a libzstd upgrade that
+ * changed it would need this library rebuilt. */
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 
 #include "intcodec.h"
