@@ -347,6 +347,8 @@ int agent_qos_pull(agent *a)
             continue;
         }
         qm->msg = msg;
+        qm->meta = m;
+        qm->tenant = t;
         const uint8_t *data = hr_transport_msg_data(msg, &qm->len);
         if (qm->len && t->state != TS_FAILED) {
             int drc = hr_batch_new(a->env, &qm->batch);

@@ -49,6 +49,8 @@ struct tenant;
  * order they were encoded, whatever order the dispatcher applies them in. */
 typedef struct agent_qmsg {
     hr_transport_msg *msg;
+    hr_transport_meta meta; /* msg's; its strings live as long as msg */
+    struct tenant *tenant;  /* meta.tenant_id's, found when it was queued */
     hr_batch *batch; /* NULL: no data, or not decoded (the tenant failed) */
     size_t len;      /* frame bytes */
 } agent_qmsg;

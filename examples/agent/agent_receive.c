@@ -19,16 +19,8 @@ static void drop_unit(agent *a)
  * applier takes qm->batch. */
 static int apply_one(agent *a, agent_qmsg *qm)
 {
-    const hr_transport_msg *msg = qm->msg;
-    hr_transport_meta m;
-    memset(&m, 0, sizeof m);
-    m.size = sizeof m;
-    hr_transport_msg_meta(msg, &m);
-    tenant *t = agent_tenant(a, m.tenant_id);
-    if (!t) {
-        agent_log("message of unknown tenant %s dropped", m.tenant_id);
-        return HR_OK;
-    }
+    const hr_transport_meta m = qm->meta;
+    tenant *t = qm->tenant;
     if (t->state == TS_FAILED) { /* paused on the target: nothing more */
         if (a->unit_open && a->unit_tenant == t)
             drop_unit(a);
