@@ -11,12 +11,12 @@
 #include <heliosrepl/apply.h>
 #include <heliosrepl/heliosrepl.h>
 
+#include "agent_unitbuf.h"
 #include "e2e_pipe.h"
 #include "support.h"
 
 #define QUEUE_HIGH (32u << 20) /* stop reading the source above this */
 #define UNIT_MAX_ROWS 4096     /* a unit of several transactions: at most */
-#define UNIT_MAX_BATCHES 64
 
 typedef struct pipe_state {
     hr_env *env;
@@ -32,13 +32,8 @@ typedef struct pipe_state {
     double t0, first_txn_s, all_read_s;
     size_t tail_msgs, tail_bytes; /* queued when all was read */
     size_t tail_pending;          /* in the applier then */
-    /* The unit being collected: batches, rows, source transactions, and
-     * the last one's LSN and commit time. */
-    int coalesce;
-    hr_batch *unit[UNIT_MAX_BATCHES];
-    size_t unit_nbatches, unit_rows, unit_txns;
-    uint64_t unit_lsn;
-    int64_t unit_commit_time;
+    int coalesce;  /* several transactions a unit, as the agent */
+    unitbuf unit;  /* the unit being collected */
     uint64_t tail_rows;           /* applied by then */
     uint64_t rows_wanted;
 } pipe_state;
@@ -77,35 +72,33 @@ static hr_stream *new_stream(pipe_state *p, const char *source_ci,
  * and LAST on the last, all with the unit's last transaction's LSN. */
 static void flush_unit(pipe_state *p)
 {
-    if (!p->unit_txns)
+    unitbuf *u = &p->unit;
+    if (!u->txns)
         return;
     hr_transport_meta m;
     memset(&m, 0, sizeof m);
     m.size = sizeof m;
     m.tenant_id = p->tenant;
-    m.lsn = p->unit_lsn;
-    m.commit_time = p->unit_commit_time;
-    for (size_t k = 0; k < p->unit_nbatches; k++) {
+    m.lsn = u->lsn;
+    m.commit_time = u->commit_time;
+    for (size_t k = 0; k < u->n; k++) {
         const uint8_t *frame;
         size_t len;
-        check(hr_codec_encode(p->enc, p->unit[k], p->tenant, &frame, &len),
+        check(hr_codec_encode(p->enc, u->batch[k], p->tenant, &frame, &len),
               "encode", hr_codec_errmsg(p->enc));
         m.flags = (k == 0 ? HR_TRANSPORT_FIRST : 0) |
-                  (k + 1 == p->unit_nbatches ? HR_TRANSPORT_LAST : 0);
+                  (k + 1 == u->n ? HR_TRANSPORT_LAST : 0);
         check(hr_transport_send(p->tr, &m, frame, len), "send",
               hr_transport_errmsg(p->tr));
-        p->rows_sent += hr_batch_rows(p->unit[k]);
-        hr_batch_clear(p->unit[k]);
+        p->rows_sent += hr_batch_rows(u->batch[k]);
     }
-    if (!p->unit_nbatches) {
+    if (!u->n) {
         m.flags = HR_TRANSPORT_FIRST | HR_TRANSPORT_LAST;
         check(hr_transport_send(p->tr, &m, NULL, 0), "send",
               hr_transport_errmsg(p->tr));
     }
     p->last_lsn = m.lsn;
-    p->unit_nbatches = 0;
-    p->unit_rows = 0;
-    p->unit_txns = 0;
+    unitbuf_clear(u);
     if (!p->all_read_s && p->rows_sent >= p->rows_wanted) {
         p->all_read_s = bench_now_s() - p->t0;
         hr_transport_stats(p->tr, NULL, NULL, &p->tail_msgs, &p->tail_bytes);
@@ -114,45 +107,19 @@ static void flush_unit(pipe_state *p)
     }
 }
 
-/* Add the scratch batch to the unit: onto its last batch when the
- * relation and columns match, else as a new batch. */
-static void unit_add(pipe_state *p)
-{
-    if (p->unit_nbatches &&
-        hr_batch_append_rows(p->unit[p->unit_nbatches - 1], p->scratch) ==
-            HR_OK)
-        return;
-    if (p->unit_nbatches == UNIT_MAX_BATCHES)
-        bench_die("unit", "too many relations in one unit");
-    hr_batch **slot = &p->unit[p->unit_nbatches];
-    if (!*slot)
-        bench_check(hr_batch_new(p->env, slot), "batch");
-    check(hr_batch_append_rows(*slot, p->scratch), "append",
-          hr_batch_errmsg(*slot));
-    p->unit_nbatches++;
-}
-
 static int on_txn(void *ctx, const char *tenant_id, const hr_pgtxn *txn,
                   const hr_stream_change *changes, size_t n)
 {
     pipe_state *p = ctx;
     (void)tenant_id;
-    size_t i = 0;
-    while (i < n) {
-        size_t next;
-        check(hr_stream_to_batch(txn, changes, n, i, p->scratch, &next),
-              "to_batch", hr_batch_errmsg(p->scratch));
-        p->unit_rows += hr_batch_rows(p->scratch);
-        unit_add(p);
-        i = next;
-    }
-    p->unit_lsn = hr_pgtxn_end_lsn(txn);
-    p->unit_commit_time = hr_pgtxn_commit_time(txn);
-    p->unit_txns++;
+    const char *msg = "";
+    check(unitbuf_add_txn(&p->unit, p->env, txn, changes, n, p->scratch,
+                          &msg),
+          "unit", msg);
     if (!p->first_txn_s)
         p->first_txn_s = bench_now_s() - p->t0;
     /* One source transaction a unit, or several of one stream step. */
-    if (!p->coalesce || p->unit_rows >= UNIT_MAX_ROWS)
+    if (!p->coalesce || p->unit.rows >= UNIT_MAX_ROWS)
         flush_unit(p);
     return HR_OK;
 }
@@ -395,8 +362,7 @@ void e2e_pipe_run(const char *source_ci, const char *target_ci,
     hr_transport_msg_free(p.held);
     hr_transport_free(p.tr);
     hr_batch_free(p.scratch);
-    for (size_t k = 0; k < UNIT_MAX_BATCHES; k++)
-        hr_batch_free(p.unit[k]);
+    unitbuf_free(&p.unit);
     hr_codec_free(p.enc);
     hr_codec_free(p.dec);
     hr_env_free(p.env);

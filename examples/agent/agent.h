@@ -14,6 +14,7 @@
 #include <heliosrepl/heliosrepl.h>
 
 #include "agent_qos.h"
+#include "agent_unitbuf.h"
 
 /* Exit codes (documented in docs/agent.md and --help). */
 #define AGENT_EXIT_OK 0      /* clean shutdown, or caught up */
@@ -112,11 +113,7 @@ typedef struct tenant {
     uint64_t lowat_txns;    /* txns at the last tuning */
     uint64_t lowat_last_ns; /* when the last transaction came */
     int muted;              /* shutting down: refuse transactions */
-    /* Stream transactions collected into one unit (agent_unit.c). */
-    hr_batch **unit;        /* unit_nbatches in use, unit_cap allocated */
-    size_t unit_nbatches, unit_cap, unit_rows, unit_txns;
-    uint64_t unit_lsn;      /* the last transaction's end */
-    int64_t unit_commit_time;
+    unitbuf unit;           /* stream transactions as one unit (agent_unit.c) */
     uint64_t replay_until;  /* replayed idempotently up to here: alone */
 } tenant;
 
@@ -164,8 +161,6 @@ int unit_wants(const tenant *t, const hr_pgtxn *txn,
 int unit_add(tenant *t, const hr_pgtxn *txn, const hr_stream_change *changes,
              size_t n);
 int unit_flush(tenant *t); /* send what was collected (end of a step) */
-void unit_drop(tenant *t);
-void unit_free(tenant *t);
 
 /* agent_receive.c */
 int agent_receive(agent *a); /* transport -> applier */

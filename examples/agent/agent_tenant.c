@@ -514,7 +514,7 @@ int tenant_step(tenant *t, uint64_t now_ns)
 {
     int rc = HR_OK;
     if (t->state == TS_FAILED) {
-        unit_drop(t);
+        unitbuf_clear(&t->unit);
         if (t->unit_partial) { /* or the receiver would wait for its end */
             hr_transport_meta meta;
             memset(&meta, 0, sizeof meta);
@@ -584,7 +584,7 @@ int tenant_step(tenant *t, uint64_t now_ns)
 
 void tenant_free(tenant *t)
 {
-    unit_free(t);
+    unitbuf_free(&t->unit);
     hr_copier_free(t->copier);
     hr_stream_free(t->stream);
     t->copier = NULL;

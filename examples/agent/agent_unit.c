@@ -16,81 +16,33 @@
  * up to t->replay_until) and transactions with a TRUNCATE travel alone,
  * as before.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 
 int unit_flush(tenant *t)
 {
-    if (!t->unit_txns)
+    unitbuf *u = &t->unit;
+    if (!u->txns)
         return HR_OK;
     hr_transport_meta meta;
     memset(&meta, 0, sizeof meta);
-    meta.lsn = t->unit_lsn;
-    meta.commit_time = t->unit_commit_time;
+    meta.lsn = u->lsn;
+    meta.commit_time = u->commit_time;
     int rc = HR_OK;
-    for (size_t k = 0; k < t->unit_nbatches && rc == HR_OK; k++) {
+    for (size_t k = 0; k < u->n && rc == HR_OK; k++) {
         meta.flags = (k == 0 ? HR_TRANSPORT_FIRST : 0) |
-                     (k + 1 == t->unit_nbatches ? HR_TRANSPORT_LAST : 0);
-        rc = tenant_send_batch(t, t->unit[k], &meta);
+                     (k + 1 == u->n ? HR_TRANSPORT_LAST : 0);
+        rc = tenant_send_batch(t, u->batch[k], &meta);
     }
-    if (rc == HR_OK && !t->unit_nbatches) { /* moves the checkpoint only */
+    if (rc == HR_OK && !u->n) { /* moves the checkpoint only */
         meta.flags = HR_TRANSPORT_FIRST | HR_TRANSPORT_LAST;
         rc = tenant_send(t, &meta, NULL, 0);
         if (rc != HR_OK)
             tenant_fail(t, rc, "send", hr_transport_errmsg(t->agent->transport));
     }
-    unit_drop(t);
+    unitbuf_clear(u);
     return rc;
-}
-
-void unit_drop(tenant *t)
-{
-    for (size_t k = 0; k < t->unit_nbatches; k++)
-        hr_batch_clear(t->unit[k]);
-    t->unit_nbatches = 0;
-    t->unit_rows = 0;
-    t->unit_txns = 0;
-}
-
-void unit_free(tenant *t)
-{
-    unit_drop(t);
-    for (size_t k = 0; k < t->unit_cap; k++)
-        hr_batch_free(t->unit[k]);
-    free(t->unit);
-    t->unit = NULL;
-    t->unit_cap = 0;
-}
-
-/* The scratch batch onto the unit's last batch, or as a new one. */
-static int add_batch(tenant *t, const hr_batch *b)
-{
-    if (t->unit_nbatches &&
-        hr_batch_append_rows(t->unit[t->unit_nbatches - 1], b) == HR_OK)
-        return HR_OK;
-    if (t->unit_nbatches == t->unit_cap) {
-        size_t cap = t->unit_cap ? 2 * t->unit_cap : 8;
-        hr_batch **grown = realloc(t->unit, cap * sizeof *grown);
-        if (!grown) {
-            tenant_fail(t, HR_ENOMEM, "batch", "out of memory");
-            return HR_ENOMEM;
-        }
-        memset(grown + t->unit_cap, 0, (cap - t->unit_cap) * sizeof *grown);
-        t->unit = grown;
-        t->unit_cap = cap;
-    }
-    hr_batch **slot = &t->unit[t->unit_nbatches];
-    int rc = *slot ? HR_OK : hr_batch_new(t->agent->env, slot);
-    if (rc == HR_OK)
-        rc = hr_batch_append_rows(*slot, b);
-    if (rc != HR_OK) {
-        tenant_fail(t, rc, "batch", *slot ? hr_batch_errmsg(*slot) : "");
-        return rc;
-    }
-    t->unit_nbatches++;
-    return HR_OK;
 }
 
 int unit_wants(const tenant *t, const hr_pgtxn *txn,
@@ -108,28 +60,13 @@ int unit_wants(const tenant *t, const hr_pgtxn *txn,
 int unit_add(tenant *t, const hr_pgtxn *txn, const hr_stream_change *changes,
              size_t n)
 {
-    hr_batch *scratch = t->agent->scratch;
-    size_t i = 0;
-    while (i < n) {
-        if (hr_pgtxn_change_kind(txn, changes[i].index) ==
-            HR_PGCHANGE_MESSAGE) {
-            i++;
-            continue;
-        }
-        size_t next = i + 1;
-        int rc = hr_stream_to_batch(txn, changes, n, i, scratch, &next);
-        if (rc == HR_OK)
-            rc = add_batch(t, scratch);
-        else
-            tenant_fail(t, rc, "batch", hr_batch_errmsg(scratch));
-        if (rc != HR_OK)
-            return rc;
-        t->unit_rows += hr_batch_rows(scratch);
-        i = next;
+    const char *msg = "";
+    int rc = unitbuf_add_txn(&t->unit, t->agent->env, txn, changes, n,
+                             t->agent->scratch, &msg);
+    if (rc != HR_OK) {
+        tenant_fail(t, rc, "batch", msg);
+        return rc;
     }
-    t->unit_lsn = hr_pgtxn_end_lsn(txn);
-    t->unit_commit_time = hr_pgtxn_commit_time(txn);
-    t->unit_txns++;
     /* Only between transactions: a unit holds whole ones. */
-    return t->unit_rows >= UNIT_MAX_ROWS ? unit_flush(t) : HR_OK;
+    return t->unit.rows >= UNIT_MAX_ROWS ? unit_flush(t) : HR_OK;
 }
